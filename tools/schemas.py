@@ -18,9 +18,7 @@ ArtifactType = Literal[
     "context", "mvp", "prd", "bom", "code", "wiring", "budget", "conversation_summary"
 ]
 ARTIFACT_TYPES: tuple[str, ...] = get_args(ArtifactType)
-TEXT_TYPES: frozenset[str] = frozenset(
-    {"context", "mvp", "prd", "budget", "conversation_summary"}
-)
+TEXT_TYPES: frozenset[str] = frozenset({"context", "mvp", "prd", "budget", "conversation_summary"})
 STRUCTURED_TYPES: frozenset[str] = frozenset({"bom", "wiring"})
 
 MergeStrategy = Literal["replace", "append", "merge"]

@@ -1,0 +1,621 @@
+"""``AssemblyLine``: the app-facing way to run Ohm, with its stores opened for you.
+
+    async with AssemblyLine() as line:
+        async for event in line.astream("A soil-moisture monitor on an ESP32"):
+            ...
+
+It turns the graph's update, message and custom streams into Ohm's typed events, keeps
+each conversation in the checkpointer, and offers history, replay and fork over it. The
+sync methods run the async ones on a private event loop thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import threading
+import uuid
+from collections.abc import AsyncIterator, Coroutine
+from contextlib import AsyncExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar, cast
+
+from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage, ToolMessage
+from langchain_core.runnables import RunnableConfig
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.types import StateSnapshot
+
+from nodes.agents import INTENT_TO_AGENT, SPECIALISTS, resolve_agent, resolve_intent
+from nodes.classifier import message_text
+from nodes.deps import Deps, default_checker, default_models
+from persistence.checkpoints import open_async_saver
+from persistence.store import (
+    ArtifactStore,
+    NotFoundError,
+    StoreError,
+    VersionView,
+    default_data_dir,
+    validate_project_id,
+    validate_thread_id,
+)
+from providers.keypool import ProviderError
+
+from .builder import CompiledOhmGraph, compile_graph, recursion_limit
+from .context import OhmContext
+from .events import (
+    AgentSelected,
+    ArtifactRef,
+    ArtifactWritten,
+    ErrorEvent,
+    KeyRotation,
+    OhmEvent,
+    TextDelta,
+    ToolCalled,
+    ToolResult,
+    TurnFinished,
+    TurnResult,
+    TurnStarted,
+)
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+class TurnError(Exception):
+    """A turn that could not finish; ``event`` says why in one line."""
+
+    def __init__(self, event: ErrorEvent, thread_id: str) -> None:
+        super().__init__(event.message)
+        self.event = event
+        self.thread_id = thread_id
+
+
+@dataclass(frozen=True)
+class CheckpointInfo:
+    checkpoint_id: str
+    parent_id: str | None
+    step: int
+    node: str
+    """The node whose writes produced this checkpoint ("input" for a new message)."""
+    next: tuple[str, ...]
+    intent: str | None
+    agent: str | None
+    route: str | None
+    created_at: str | None
+    message: str
+    """The newest message at this checkpoint, shortened."""
+    artifacts: list[dict[str, Any]] = field(default_factory=list)
+    """Artifact versions written by the step that produced this checkpoint."""
+
+    def as_dict(self) -> dict[str, Any]:
+        return self.__dict__ | {"next": list(self.next)}
+
+
+def _clip(text: str, n: int = 160) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def _short_args(args: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in args.items():
+        if isinstance(v, str):
+            out[k] = _clip(v, 200)
+        elif isinstance(v, (dict, list)):
+            out[k] = _clip(json.dumps(v, ensure_ascii=False), 200)
+        else:
+            out[k] = v
+    return out
+
+
+def _tool_summary(msg: ToolMessage) -> tuple[bool, str]:
+    text = message_text(msg)
+    try:
+        data = json.loads(text)
+    except (json.JSONDecodeError, TypeError):
+        return (msg.status != "error"), _clip(text)
+    if not isinstance(data, dict):
+        return True, _clip(text)
+    if not data.get("ok", True):
+        return False, _clip(str(data.get("error", "failed")))
+    if "written" in data:
+        parts = [
+            f"{w['type']}{' ' + w['path'] if w.get('path') else ''} v{w['version']}"
+            for w in data["written"]
+        ]
+        errors = sum(1 for f in data.get("findings") or [] if f.get("severity") == "error")
+        return True, "wrote " + ", ".join(parts) + (f"; {errors} check error(s)" if errors else "")
+    if "artifacts" in data:
+        return True, f"{len(data['artifacts'])} artifact(s)"
+    if "exists" in data:
+        return True, "found" if data["exists"] else "not found"
+    return True, _clip(text)
+
+
+class AssemblyLine:
+    """Opens the artifact store and the checkpointer and runs turns through the graph."""
+
+    def __init__(
+        self,
+        *,
+        data_dir: str | Path | None = None,
+        database_url: str | None = None,
+        store: ArtifactStore | None = None,
+        deps: Deps | None = None,
+        checkpointer: BaseCheckpointSaver | None = None,
+    ) -> None:
+        self.data_dir = Path(data_dir) if data_dir else default_data_dir()
+        self._database_url = database_url
+        self._store: ArtifactStore | None = store or (deps.store() if deps else None)
+        self._deps = deps
+        self._checkpointer = checkpointer
+        self._graph: CompiledOhmGraph | None = None
+        self._stack: AsyncExitStack | None = None
+        self._open_lock: asyncio.Lock | None = None
+        self._loop_thread: _LoopThread | None = None
+
+    # ------------------------------------------------------------------ lifecycle
+
+    @property
+    def store(self) -> ArtifactStore:
+        if self._store is None:
+            self._store = ArtifactStore.open(self.data_dir, self._database_url)
+        return self._store
+
+    async def open(self) -> AssemblyLine:
+        if self._graph is not None:
+            return self
+        store = self.store
+        deps = self._deps or Deps(
+            models=default_models, store=lambda: store, checker=default_checker()
+        )
+        self._stack = AsyncExitStack()
+        saver = self._checkpointer
+        if saver is None:
+            saver = await self._stack.enter_async_context(open_async_saver(self.data_dir))
+        self._graph = compile_graph(deps, checkpointer=saver)
+        return self
+
+    async def aclose(self) -> None:
+        if self._stack is not None:
+            await self._stack.aclose()
+            self._stack = None
+        self._graph = None
+
+    async def __aenter__(self) -> AssemblyLine:
+        return await self.open()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    def close(self) -> None:
+        """Close a line used through the sync methods."""
+        if self._loop_thread is not None:
+            self._loop_thread.run(self.aclose())
+            self._loop_thread.stop()
+            self._loop_thread = None
+        if self._store is not None:
+            self._store.close()
+
+    @property
+    def graph(self) -> CompiledOhmGraph:
+        if self._graph is None:
+            raise RuntimeError("AssemblyLine is not open: use `async with AssemblyLine()`")
+        return self._graph
+
+    # ---------------------------------------------------------------------- turns
+
+    def _config(self, thread_id: str, checkpoint_id: str | None = None) -> RunnableConfig:
+        conf: dict[str, Any] = {"thread_id": thread_id, "run_id": uuid.uuid4().hex}
+        if checkpoint_id:
+            conf["checkpoint_id"] = checkpoint_id
+        return {"configurable": conf, "recursion_limit": recursion_limit()}
+
+    def _context(
+        self,
+        project: str,
+        thread_id: str,
+        agent: str | None,
+        models: dict[str, str] | None,
+        temperatures: dict[str, float] | None,
+    ) -> OhmContext:
+        return OhmContext(
+            project=project,
+            thread_id=thread_id,
+            agent=resolve_agent(agent) if agent else None,
+            models=dict(models or {}),
+            temperatures=dict(temperatures or {}),
+        )
+
+    def _check_thread(self, project: str, thread_id: str) -> None:
+        validate_project_id(project)
+        validate_thread_id(thread_id)
+        existing = self.store.find_thread(thread_id)
+        if existing is not None and existing.project_id != project:
+            raise StoreError(
+                f"thread {thread_id!r} belongs to project {existing.project_id!r}, not {project!r}"
+            )
+
+    async def astream(
+        self,
+        message: str,
+        *,
+        project: str = "default",
+        thread: str | None = None,
+        agent: str | None = None,
+        models: dict[str, str] | None = None,
+        temperatures: dict[str, float] | None = None,
+    ) -> AsyncIterator[OhmEvent]:
+        """Run one turn and yield its events; the last is ``done`` or ``error``."""
+        if not message or not message.strip():
+            raise ValueError("the message is empty")
+        await self.open()
+        thread_id = thread or uuid.uuid4().hex[:12]
+        self._check_thread(project, thread_id)
+        ctx = self._context(project, thread_id, agent, models, temperatures)
+        yield TurnStarted(project=project, thread_id=thread_id, message=message)
+        async for ev in self._run(
+            {"messages": [HumanMessage(message)]}, self._config(thread_id), ctx
+        ):
+            yield ev
+
+    async def _run(
+        self, graph_input: Any, config: RunnableConfig, ctx: OhmContext
+    ) -> AsyncIterator[OhmEvent]:
+        thread_id = str(config["configurable"]["thread_id"])
+        events: list[OhmEvent] = []
+        artifacts: list[ArtifactRef] = []
+        reply_parts: list[str] = []
+        final: AIMessage | None = None
+        current_agent: str | None = None
+
+        def keep(ev: OhmEvent) -> OhmEvent:
+            events.append(ev)
+            return ev
+
+        try:
+            async for item in self.graph.astream(
+                graph_input,
+                config,
+                context=ctx,
+                stream_mode=["updates", "messages", "custom"],
+            ):
+                mode, chunk = cast(tuple[str, Any], item)
+                if mode == "messages":
+                    msg, meta = chunk
+                    node = meta.get("langgraph_node")
+                    if (
+                        node in SPECIALISTS
+                        and isinstance(msg, AIMessageChunk)
+                        and isinstance(msg.content, str)
+                        and msg.content
+                    ):
+                        yield TextDelta(agent=node, text=msg.content)
+                elif mode == "custom":
+                    ev = self._custom_event(chunk, current_agent)
+                    if ev is not None:
+                        if isinstance(ev, ArtifactWritten) and not ev.deleted:
+                            artifacts.append(
+                                ArtifactRef(type=ev.artifact_type, path=ev.path, version=ev.version)
+                            )
+                        yield keep(ev)
+                elif mode == "updates":
+                    for node, update in chunk.items():
+                        if not isinstance(update, dict):
+                            continue
+                        if node in ("entry", "classify") and update.get("agent"):
+                            current_agent = update["agent"]
+                            yield keep(
+                                AgentSelected(
+                                    agent=update["agent"],
+                                    intent=update.get("intent"),
+                                    route=update.get("route") or "classifier",
+                                    reason=update.get("route_reason"),
+                                )
+                            )
+                        for m in update.get("messages") or []:
+                            if isinstance(m, AIMessage) and node in SPECIALISTS:
+                                current_agent = node
+                                for tc in m.tool_calls:
+                                    yield keep(
+                                        ToolCalled(
+                                            agent=node,
+                                            tool=tc["name"],
+                                            call_id=tc.get("id") or "",
+                                            args=_short_args(tc.get("args") or {}),
+                                        )
+                                    )
+                                if not m.tool_calls:
+                                    final = m
+                                elif message_text(m).strip():
+                                    reply_parts.append(message_text(m))
+                            elif isinstance(m, ToolMessage):
+                                ok, summary = _tool_summary(m)
+                                yield keep(
+                                    ToolResult(
+                                        agent=current_agent or node.removesuffix("_tools"),
+                                        tool=m.name or "",
+                                        call_id=m.tool_call_id,
+                                        ok=ok,
+                                        summary=summary,
+                                    )
+                                )
+        except Exception as exc:  # every failure becomes one event, never a traceback
+            yield self._error_event(exc, thread_id)
+            return
+
+        state = await self.graph.aget_state({"configurable": {"thread_id": thread_id}})
+        values = state.values or {}
+        ohm_meta = (final.response_metadata.get("ohm") if final is not None else None) or {}
+        result = TurnResult(
+            project=ctx.project,
+            thread_id=thread_id,
+            checkpoint_id=(state.config.get("configurable") or {}).get("checkpoint_id"),
+            intent=values.get("intent"),
+            agent=values.get("agent"),
+            route=values.get("route"),
+            route_reason=values.get("route_reason"),
+            reply=message_text(final) if final is not None else "\n\n".join(reply_parts),
+            artifacts=artifacts,
+            events=[e.public() for e in events],
+            limited=bool(ohm_meta.get("limited")),
+        )
+        yield TurnFinished(result=result)
+
+    @staticmethod
+    def _custom_event(chunk: Any, agent: str | None) -> OhmEvent | None:
+        if not isinstance(chunk, dict) or not isinstance(chunk.get("ohm"), dict):
+            return None
+        data = chunk["ohm"]
+        kind = data.get("event")
+        if kind == "artifact_written":
+            return ArtifactWritten(
+                agent=agent,
+                artifact_type=data["artifact_type"],
+                path=data.get("path"),
+                version=int(data["version"]),
+                created=bool(data.get("created", True)),
+                deleted=bool(data.get("deleted", False)),
+                errors=int(data.get("findings") or 0),
+            )
+        if kind == "key_rotation":
+            return KeyRotation(
+                from_key=data.get("from_key"),
+                to_key=data.get("to_key"),
+                reason=str(data.get("reason", "")),
+            )
+        return None
+
+    @staticmethod
+    def _error_event(exc: Exception, thread_id: str) -> ErrorEvent:
+        if isinstance(exc, ProviderError):
+            return ErrorEvent(
+                kind="provider",
+                message=f"{exc}. Your message is saved: run `ohm resume --thread {thread_id}` "
+                "to finish this turn later.",
+                retryable=True,
+            )
+        if isinstance(exc, (StoreError, ValueError)):
+            return ErrorEvent(kind="input", message=str(exc))
+        name = type(exc).__name__
+        if name.startswith("API") or "openai" in type(exc).__module__:
+            return ErrorEvent(
+                kind="provider",
+                message=f"the model service failed ({name}: {_clip(str(exc), 200)}). Your "
+                f"message is saved: run `ohm resume --thread {thread_id}` to try again.",
+                retryable=True,
+            )
+        log.exception("turn failed", exc_info=exc)
+        return ErrorEvent(kind="internal", message=f"{name}: {_clip(str(exc), 300)}")
+
+    async def achat(self, message: str, **kwargs: Any) -> TurnResult:
+        """Run one turn and return its result; raises TurnError when it cannot finish."""
+        return await self._collect(self.astream(message, **kwargs), kwargs.get("thread"))
+
+    async def _collect(self, stream: AsyncIterator[OhmEvent], thread: str | None) -> TurnResult:
+        thread_id = thread or ""
+        async for ev in stream:
+            if isinstance(ev, TurnStarted):
+                thread_id = ev.thread_id
+            elif isinstance(ev, ErrorEvent):
+                raise TurnError(ev, thread_id)
+            elif isinstance(ev, TurnFinished):
+                return ev.result
+        raise TurnError(ErrorEvent(kind="internal", message="the turn ended early"), thread_id)
+
+    # -------------------------------------------------------------- time travel
+
+    async def _snapshots(self, thread_id: str) -> list[StateSnapshot]:
+        await self.open()
+        return [s async for s in self.graph.aget_state_history(self._thread_config(thread_id))]
+
+    @staticmethod
+    def _thread_config(thread_id: str) -> RunnableConfig:
+        return {"configurable": {"thread_id": thread_id}}
+
+    async def ahistory(self, thread_id: str) -> list[CheckpointInfo]:
+        """The thread's checkpoints, oldest first, with the artifacts each step wrote."""
+        snaps = await self._snapshots(thread_id)
+        if not snaps:
+            raise NotFoundError(f"unknown thread {thread_id!r} (no checkpoints)")
+        by_id = {s.config["configurable"]["checkpoint_id"]: s for s in snaps}
+        versions = self.store.versions_by_thread(thread_id)
+        written: dict[str, list[VersionView]] = {}
+        for v in versions:
+            if v.checkpoint_id:
+                written.setdefault(v.checkpoint_id, []).append(v)
+        out: list[CheckpointInfo] = []
+        for s in reversed(snaps):
+            cid = s.config["configurable"]["checkpoint_id"]
+            parent_id = (s.parent_config or {}).get("configurable", {}).get("checkpoint_id")
+            parent = by_id.get(parent_id) if parent_id else None
+            source = (s.metadata or {}).get("source")
+            node = "input" if source == "input" else ("+".join(parent.next) if parent else "?")
+            if source in ("update", "fork"):
+                node = f"{source}:{node}"
+            values = s.values or {}
+            msgs = values.get("messages") or []
+            out.append(
+                CheckpointInfo(
+                    checkpoint_id=cid,
+                    parent_id=parent_id,
+                    step=int((s.metadata or {}).get("step", -1)),
+                    node=node,
+                    next=tuple(s.next),
+                    intent=values.get("intent"),
+                    agent=values.get("agent"),
+                    route=values.get("route"),
+                    created_at=s.created_at,
+                    message=_clip(message_text(msgs[-1])) if msgs else "",
+                    artifacts=[v.summary() for v in written.get(parent_id or "", [])],
+                )
+            )
+        return out
+
+    async def _turn_base(self, thread_id: str, checkpoint_id: str) -> StateSnapshot:
+        """The checkpoint where ``checkpoint_id``'s turn was routed (entry's output)."""
+        snaps = await self._snapshots(thread_id)
+        by_id = {s.config["configurable"]["checkpoint_id"]: s for s in snaps}
+        snap = by_id.get(checkpoint_id)
+        if snap is None:
+            raise NotFoundError(f"unknown checkpoint {checkpoint_id!r} in thread {thread_id!r}")
+        cur: StateSnapshot | None = snap
+        while cur is not None:
+            parent_id = (cur.parent_config or {}).get("configurable", {}).get("checkpoint_id")
+            parent = by_id.get(parent_id) if parent_id else None
+            if parent is not None and tuple(parent.next) == ("entry",):
+                return cur
+            if parent is None:
+                break
+            cur = parent
+        raise StoreError(
+            f"checkpoint {checkpoint_id!r} is not inside a turn; choose a later checkpoint"
+        )
+
+    async def areplay_stream(
+        self, thread_id: str, checkpoint_id: str, *, intent: str | None = None
+    ) -> AsyncIterator[OhmEvent]:
+        """Run again from a checkpoint; with ``intent``, fork the turn as if the classifier
+        had chosen it. Either way a new branch is written and nothing is overwritten."""
+        await self.open()
+        thread = self.store.get_thread(thread_id)
+        ctx = OhmContext(project=thread.project_id, thread_id=thread_id)
+        if intent is None:
+            snaps = {
+                s.config["configurable"]["checkpoint_id"]: s
+                for s in await self._snapshots(thread_id)
+            }
+            if checkpoint_id not in snaps:
+                raise NotFoundError(f"unknown checkpoint {checkpoint_id!r} in thread {thread_id!r}")
+            config = self._config(thread_id, checkpoint_id)
+        else:
+            chosen = resolve_intent(intent)
+            base = await self._turn_base(thread_id, checkpoint_id)
+            new_config = await self.graph.aupdate_state(
+                base.config,
+                {
+                    "intent": chosen,
+                    "agent": INTENT_TO_AGENT[chosen],
+                    "route": "forced",
+                    "route_reason": f"fork of checkpoint {checkpoint_id} as {chosen}",
+                    "steps": 0,
+                },
+                as_node="classify",
+            )
+            config = self._config(thread_id, new_config["configurable"]["checkpoint_id"])
+            yield AgentSelected(
+                agent=INTENT_TO_AGENT[chosen],
+                intent=chosen,
+                route="forced",
+                reason=f"fork of checkpoint {checkpoint_id} as {chosen}",
+            )
+        async for ev in self._run(None, config, ctx):
+            yield ev
+
+    async def areplay(
+        self, thread_id: str, checkpoint_id: str, *, intent: str | None = None
+    ) -> TurnResult:
+        return await self._collect(
+            self.areplay_stream(thread_id, checkpoint_id, intent=intent), thread_id
+        )
+
+    async def aresume(self, thread_id: str) -> TurnResult:
+        """Finish a turn that stopped part way (for example when no key was available)."""
+        snaps = await self._snapshots(thread_id)
+        if not snaps:
+            raise NotFoundError(f"unknown thread {thread_id!r}")
+        if not snaps[0].next:
+            raise StoreError(f"thread {thread_id!r} has no unfinished turn")
+        thread = self.store.get_thread(thread_id)
+        ctx = OhmContext(project=thread.project_id, thread_id=thread_id)
+        return await self._collect(self._run(None, self._config(thread_id), ctx), thread_id)
+
+    async def aartifacts_at(self, thread_id: str, checkpoint_id: str) -> list[VersionView]:
+        """The project's artifacts as they were when ``checkpoint_id`` was saved: versions
+        written on this checkpoint's own branch up to it, plus other threads' versions
+        written before it; versions of other branches of this thread are left out."""
+        snaps = await self._snapshots(thread_id)
+        by_id = {s.config["configurable"]["checkpoint_id"]: s for s in snaps}
+        snap = by_id.get(checkpoint_id)
+        if snap is None:
+            raise NotFoundError(f"unknown checkpoint {checkpoint_id!r} in thread {thread_id!r}")
+        lineage: set[str] = set()
+        cur: StateSnapshot | None = snap
+        while cur is not None:
+            parent_id = (cur.parent_config or {}).get("configurable", {}).get("checkpoint_id")
+            if parent_id:
+                lineage.add(parent_id)
+            cur = by_id.get(parent_id) if parent_id else None
+        thread = self.store.get_thread(thread_id)
+        cutoff = snap.created_at or ""
+        latest: dict[tuple[str, str], VersionView] = {}
+        for v in self.store.all_versions(thread.project_id):
+            if v.thread_id == thread_id:
+                if v.checkpoint_id not in lineage:
+                    continue
+            elif v.created_at.isoformat() > cutoff:
+                continue
+            latest[(v.type, v.path)] = v
+        return [v for _, v in sorted(latest.items()) if not v.deleted]
+
+    # ------------------------------------------------------------------ sync API
+
+    def _sync(self, coro: Coroutine[Any, Any, T]) -> T:
+        if self._loop_thread is None:
+            self._loop_thread = _LoopThread()
+        return self._loop_thread.run(coro)
+
+    def chat(self, message: str, **kwargs: Any) -> TurnResult:
+        return self._sync(self.achat(message, **kwargs))
+
+    def history(self, thread_id: str) -> list[CheckpointInfo]:
+        return self._sync(self.ahistory(thread_id))
+
+    def replay(
+        self, thread_id: str, checkpoint_id: str, *, intent: str | None = None
+    ) -> TurnResult:
+        return self._sync(self.areplay(thread_id, checkpoint_id, intent=intent))
+
+    def resume(self, thread_id: str) -> TurnResult:
+        return self._sync(self.aresume(thread_id))
+
+    def artifacts_at(self, thread_id: str, checkpoint_id: str) -> list[VersionView]:
+        return self._sync(self.aartifacts_at(thread_id, checkpoint_id))
+
+
+class _LoopThread:
+    """An event loop in a daemon thread, so sync callers can use the async saver."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self._thread.start()
+
+    def run(self, coro: Coroutine[Any, Any, T]) -> T:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result()
+
+    def stop(self) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join(timeout=5)

@@ -1,0 +1,201 @@
+"""The assembly line as a graph, assembled top to bottom like the picture in the docs:
+
+    START → entry ─┬─ first message ──────────────→ project_initializer ⇄ tools
+                   ├─ forced agent ───────────────→ <that specialist>   ⇄ tools
+                   └─ otherwise → classify ─(intent)→ bom_generator | code_generator |
+                                                       wiring_diagram | debugger |
+                                                       conversational  ⇄ tools → END
+
+Routing uses conditional edges (not ``Command(goto=...)``) so a fork made with
+``update_state(..., as_node="classify")`` knows where to continue.
+"""
+
+from __future__ import annotations
+
+import logging
+from contextlib import AbstractContextManager
+from typing import Any
+
+from langchain_core.messages import AIMessage, HumanMessage
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.graph import END, START, StateGraph
+from langgraph.graph.state import CompiledStateGraph
+from langgraph.prebuilt import ToolNode
+from langgraph.prebuilt.tool_node import ToolInvocationError
+from langgraph.runtime import Runtime
+
+from nodes.agents import (
+    AGENT_TO_INTENT,
+    AGENTS,
+    INTENT_TO_AGENT,
+    SPECIALISTS,
+    ConfigError,
+    resolve_agent,
+)
+from nodes.classifier import classify_intent, message_text
+from nodes.deps import Deps, default_deps
+from nodes.specialist import run_specialist
+from providers.events import event_sink
+from tools.artifacts import build_tools, describe_error
+
+from .context import OhmContext
+from .state import InputState, OhmState
+
+log = logging.getLogger(__name__)
+
+GRAPH_NAME = "ohm"
+
+OhmGraph = StateGraph[OhmState, OhmContext, InputState, OhmState]
+CompiledOhmGraph = CompiledStateGraph[OhmState, OhmContext, InputState, OhmState]
+
+
+def _thread_id(runtime: Runtime[OhmContext]) -> str | None:
+    info = runtime.execution_info
+    return (info.thread_id if info else None) or runtime.context.thread_id
+
+
+def _context(runtime: Runtime[OhmContext]) -> OhmContext:
+    ctx = runtime.context
+    if ctx is None:
+        return OhmContext()
+    if isinstance(ctx, dict):  # a caller that passed a plain mapping
+        return OhmContext(**ctx)
+    return ctx
+
+
+def provider_events(runtime: Runtime[OhmContext]) -> AbstractContextManager[None]:
+    """Route key-pool events raised under this node's model calls into the custom stream."""
+    writer = runtime.stream_writer
+    return event_sink(lambda event: writer({"ohm": event}))
+
+
+def tools_node_name(agent: str) -> str:
+    return f"{agent}_tools"
+
+
+def _tool_error(exc: Exception) -> str:
+    if isinstance(exc, ToolInvocationError):  # bad arguments: the model can fix them
+        return exc.message
+    log.error("tool failed: %s", describe_error(exc))
+    return (
+        '{"ok": false, "error": "the tool failed: '
+        + describe_error(exc).replace('"', "'")
+        + '", "hint": "Try again, or carry on without it and tell the user."}'
+    )
+
+
+def build_graph(deps: Deps | None = None) -> OhmGraph:
+    """The uncompiled graph; ``deps`` defaults to the real model factory and store."""
+    deps = deps or default_deps()
+
+    async def entry(state: OhmState, runtime: Runtime[OhmContext]) -> dict[str, Any]:
+        ctx = _context(runtime)
+        messages = state.get("messages") or []
+        if not messages or not isinstance(messages[-1], HumanMessage):
+            raise ValueError("a turn needs a user message as its last input")
+        if not message_text(messages[-1]).strip():
+            raise ValueError("the message is empty")
+        thread = _thread_id(runtime)
+        if thread:
+            deps.store().ensure_thread(thread, ctx.project, title=message_text(messages[0])[:80])
+        update: dict[str, Any] = {
+            "previous_agent": state.get("agent"),
+            "steps": 0,
+            "turn": int(state.get("turn") or 0) + 1,
+            "intent": None,
+            "agent": None,
+            "route": None,
+            "route_reason": None,
+        }
+        if ctx.agent:
+            try:
+                agent = resolve_agent(ctx.agent)
+            except ConfigError as exc:
+                update["route_reason"] = f"ignored forced agent: {exc}"
+            else:
+                return {
+                    **update,
+                    "agent": agent,
+                    "intent": AGENT_TO_INTENT.get(agent),
+                    "route": "forced",
+                    "route_reason": f"forced to {agent} by the caller",
+                }
+        is_first = not any(isinstance(m, AIMessage) for m in messages[:-1])
+        if is_first:
+            return {
+                **update,
+                "agent": "project_initializer",
+                "route": "initializer",
+                "route_reason": "first message of the thread",
+            }
+        return update
+
+    def after_entry(state: OhmState) -> str:
+        return state.get("agent") or "classify"
+
+    async def classify(state: OhmState, runtime: Runtime[OhmContext]) -> dict[str, Any]:
+        ctx = _context(runtime)
+        with provider_events(runtime):
+            return await classify_intent(
+                deps.models,
+                list(state.get("messages") or []),
+                state.get("previous_agent"),
+                ctx.models,
+                ctx.temperatures,
+            )
+
+    def by_intent(state: OhmState) -> str:
+        return INTENT_TO_AGENT.get(state.get("intent") or "", "conversational")
+
+    builder: OhmGraph = StateGraph(OhmState, context_schema=OhmContext, input_schema=InputState)
+    builder.add_node("entry", entry)
+    builder.add_node("classify", classify)
+    builder.add_edge(START, "entry")
+    builder.add_conditional_edges("entry", after_entry, ["classify", *SPECIALISTS])
+    builder.add_conditional_edges(
+        "classify", by_intent, [a for a in SPECIALISTS if a != "project_initializer"]
+    )
+    for name in SPECIALISTS:
+        _add_specialist(builder, name, deps)
+    return builder
+
+
+def _add_specialist(builder: OhmGraph, name: str, deps: Deps) -> None:
+    tools = build_tools(name, AGENTS[name].tools, deps.store, deps.checker)
+    tools_name = tools_node_name(name)
+
+    async def specialist(state: OhmState, runtime: Runtime[OhmContext]) -> dict[str, Any]:
+        ctx = _context(runtime)
+        with provider_events(runtime):
+            update = await run_specialist(
+                name, dict(state), deps, tools, ctx.project, ctx.models, ctx.temperatures
+            )
+        last = update["messages"][-1]
+        thread = _thread_id(runtime)
+        if thread and isinstance(last, AIMessage) and not last.tool_calls:
+            deps.store().set_thread_agent(thread, name)
+        return update
+
+    def next_step(state: OhmState) -> str:
+        messages = state.get("messages") or []
+        if messages and isinstance(messages[-1], AIMessage) and messages[-1].tool_calls:
+            return tools_name
+        return END
+
+    specialist.__name__ = name
+    builder.add_node(name, specialist)
+    builder.add_node(tools_name, ToolNode(tools, handle_tool_errors=_tool_error))
+    builder.add_conditional_edges(name, next_step, [tools_name, END])
+    builder.add_edge(tools_name, name)
+
+
+def compile_graph(
+    deps: Deps | None = None, checkpointer: BaseCheckpointSaver | None = None
+) -> CompiledOhmGraph:
+    """Compile for an app (with a checkpointer) or for the dev server (without one)."""
+    return build_graph(deps).compile(checkpointer=checkpointer, name=GRAPH_NAME)
+
+
+def recursion_limit() -> int:
+    """Enough supersteps for the longest specialist loop plus entry and classify."""
+    return 2 * max(spec.max_steps for spec in AGENTS.values()) + 10

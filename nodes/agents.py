@@ -1,0 +1,197 @@
+"""The table of agents: one place for every model id, temperature, prompt and tool list.
+
+Users change model and temperature per agent without touching code, from (lowest to
+highest precedence) a TOML file (``OHM_CONFIG``, else ``./ohm.toml``), environment
+variables (``OHM_MODEL_<AGENT>``, ``OHM_TEMPERATURE_<AGENT>``, or ``OHM_MODEL`` for every
+agent), and the per-run overrides in the runtime context.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, replace
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal, get_args
+
+Intent = Literal["BOM", "CODE", "WIRING", "DEBUG", "CHAT"]
+INTENTS: tuple[str, ...] = get_args(Intent)
+
+AgentName = Literal[
+    "orchestrator",
+    "project_initializer",
+    "conversational",
+    "bom_generator",
+    "code_generator",
+    "wiring_diagram",
+    "debugger",
+]
+SPECIALISTS: tuple[str, ...] = (
+    "project_initializer",
+    "bom_generator",
+    "code_generator",
+    "wiring_diagram",
+    "debugger",
+    "conversational",
+)
+
+INTENT_TO_AGENT: dict[str, str] = {
+    "BOM": "bom_generator",
+    "CODE": "code_generator",
+    "WIRING": "wiring_diagram",
+    "DEBUG": "debugger",
+    "CHAT": "conversational",
+}
+AGENT_TO_INTENT: dict[str, str] = {v: k for k, v in INTENT_TO_AGENT.items()}
+
+# What the classifier answers when the model's output is unusable: the conversational
+# agent can take any message and hand the user on, so a wrong guess costs the least there.
+FALLBACK_INTENT: Intent = "CHAT"
+
+# Short names people type (`--agent bom`) for the agents they can force.
+AGENT_ALIASES: dict[str, str] = {
+    "bom": "bom_generator",
+    "parts": "bom_generator",
+    "code": "code_generator",
+    "firmware": "code_generator",
+    "wiring": "wiring_diagram",
+    "debug": "debugger",
+    "chat": "conversational",
+    "init": "project_initializer",
+    "initializer": "project_initializer",
+}
+
+Route = Literal["initializer", "classifier", "forced", "fallback"]
+
+READ_TOOLS = ("read", "list_artifacts")
+WRITE_TOOLS = ("read", "write", "delete", "list_artifacts")
+
+
+@dataclass(frozen=True)
+class AgentSpec:
+    name: str
+    title: str
+    model: str
+    temperature: float
+    max_tokens: int
+    tools: tuple[str, ...]
+    max_steps: int = 6
+    """Model calls allowed in one turn before the turn ends with a clear message."""
+
+    @property
+    def prompt(self) -> str:
+        return load_prompt(self.name)
+
+
+_SONNET = "anthropic/claude-sonnet-4-5"
+_FLASH = "google/gemini-2.5-flash"
+
+AGENTS: dict[str, AgentSpec] = {
+    spec.name: spec
+    for spec in (
+        AgentSpec("orchestrator", "Orchestrator", _FLASH, 0.0, 200, ()),
+        AgentSpec("project_initializer", "Project kickoff", _SONNET, 0.7, 2000, WRITE_TOOLS),
+        AgentSpec("conversational", "Conversation", _SONNET, 0.6, 2500, WRITE_TOOLS),
+        AgentSpec("bom_generator", "Parts list", _SONNET, 0.2, 4000, WRITE_TOOLS, max_steps=8),
+        AgentSpec("code_generator", "Firmware", _SONNET, 0.2, 8000, WRITE_TOOLS, max_steps=10),
+        AgentSpec("wiring_diagram", "Wiring", _SONNET, 0.2, 4000, WRITE_TOOLS, max_steps=8),
+        AgentSpec("debugger", "Debugger", _SONNET, 0.3, 3000, READ_TOOLS, max_steps=10),
+    )
+}
+
+
+class ConfigError(ValueError):
+    """A configuration value a person has to fix; the message is one line."""
+
+
+def resolve_agent(name: str) -> str:
+    """Map a user-typed agent or intent name to an agent id, or raise ConfigError."""
+    key = name.strip().lower().replace("-", "_")
+    if key.upper() in INTENT_TO_AGENT:
+        return INTENT_TO_AGENT[key.upper()]
+    key = AGENT_ALIASES.get(key, key)
+    if key in SPECIALISTS:
+        return key
+    names = ", ".join(sorted({*AGENT_ALIASES, *SPECIALISTS}))
+    raise ConfigError(f"unknown agent {name!r}; choose one of: {names}")
+
+
+def resolve_intent(name: str) -> str:
+    key = name.strip().upper()
+    if key in INTENTS:
+        return key
+    raise ConfigError(f"unknown intent {name!r}; choose one of: {', '.join(INTENTS)}")
+
+
+@cache
+def load_prompt(agent: str) -> str:
+    return resources.files("nodes").joinpath("prompts", f"{agent}.md").read_text("utf-8").strip()
+
+
+def _config_file() -> Path | None:
+    path = os.environ.get("OHM_CONFIG")
+    if path:
+        p = Path(path).expanduser()
+        if not p.is_file():
+            raise ConfigError(f"OHM_CONFIG points to {p}, which is not a readable file")
+        return p
+    p = Path("ohm.toml")
+    return p if p.is_file() else None
+
+
+def _float(value: Any, where: str) -> float:
+    try:
+        t = float(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{where}: temperature must be a number, got {value!r}") from None
+    if not 0.0 <= t <= 2.0:
+        raise ConfigError(f"{where}: temperature must be between 0 and 2, got {t}")
+    return t
+
+
+def file_overrides() -> dict[str, dict[str, Any]]:
+    path = _config_file()
+    if path is None:
+        return {}
+    try:
+        data = tomllib.loads(path.read_text("utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"cannot read {path}: {exc}") from None
+    agents = data.get("agents", {})
+    if not isinstance(agents, dict):
+        raise ConfigError(f"{path}: [agents] must be a table")
+    for name in agents:
+        if name not in AGENTS:
+            raise ConfigError(f"{path}: unknown agent [agents.{name}]")
+    return {k: dict(v) for k, v in agents.items()}
+
+
+def agent_spec(
+    name: str,
+    model_overrides: dict[str, str] | None = None,
+    temperature_overrides: dict[str, float] | None = None,
+) -> AgentSpec:
+    """The agent's spec with file, environment and per-run overrides applied."""
+    spec = AGENTS[name]
+    changes: dict[str, Any] = {}
+    conf = file_overrides().get(name, {})
+    if "model" in conf:
+        changes["model"] = str(conf["model"])
+    if "temperature" in conf:
+        changes["temperature"] = _float(conf["temperature"], f"[agents.{name}]")
+    env_key = name.upper()
+    if os.environ.get("OHM_MODEL"):
+        changes["model"] = os.environ["OHM_MODEL"]
+    if os.environ.get(f"OHM_MODEL_{env_key}"):
+        changes["model"] = os.environ[f"OHM_MODEL_{env_key}"]
+    if os.environ.get(f"OHM_TEMPERATURE_{env_key}"):
+        changes["temperature"] = _float(
+            os.environ[f"OHM_TEMPERATURE_{env_key}"], f"OHM_TEMPERATURE_{env_key}"
+        )
+    if model_overrides and model_overrides.get(name):
+        changes["model"] = model_overrides[name]
+    if temperature_overrides and name in temperature_overrides:
+        changes["temperature"] = _float(temperature_overrides[name], f"override for {name}")
+    return replace(spec, **changes) if changes else spec

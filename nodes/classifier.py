@@ -1,0 +1,109 @@
+"""The orchestrator: one structured-output call that picks the specialist for a message."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from langchain_core.exceptions import OutputParserException
+from langchain_core.messages import AIMessage, AnyMessage, HumanMessage, SystemMessage
+from pydantic import BaseModel, Field, ValidationError
+
+from .agents import AGENT_TO_INTENT, FALLBACK_INTENT, INTENT_TO_AGENT, Intent, agent_spec
+from .deps import ModelProvider
+
+log = logging.getLogger(__name__)
+
+
+class IntentDecision(BaseModel):
+    """Which specialist should answer the maker's new message."""
+
+    intent: Intent = Field(description="BOM, CODE, WIRING, DEBUG or CHAT.")
+    reason: str = Field(default="", description="One short sentence saying why.", max_length=300)
+
+
+def message_text(msg: AnyMessage) -> str:
+    content = msg.content
+    if isinstance(content, str):
+        return content
+    parts = [p.get("text", "") if isinstance(p, dict) else str(p) for p in content if p is not None]
+    return "".join(parts)
+
+
+def last_exchange(messages: list[AnyMessage]) -> tuple[str | None, str | None]:
+    """The previous user message and the final reply to it (before the newest message)."""
+    human_idx = [i for i, m in enumerate(messages) if isinstance(m, HumanMessage)]
+    if len(human_idx) < 2:
+        return None, None
+    start, end = human_idx[-2], human_idx[-1]
+    user = message_text(messages[start])
+    reply = None
+    for m in reversed(messages[start + 1 : end]):
+        if isinstance(m, AIMessage) and not m.tool_calls and message_text(m).strip():
+            reply = message_text(m)
+            break
+    return user, reply
+
+
+def classifier_input(messages: list[AnyMessage], previous_agent: str | None) -> str:
+    new = message_text(messages[-1]) if messages else ""
+    user, reply = last_exchange(messages)
+    lines: list[str] = []
+    if user is not None:
+        who = previous_agent or "unknown"
+        intent = AGENT_TO_INTENT.get(previous_agent or "", "none (project kickoff)")
+        lines += [
+            "Previous exchange:",
+            f"User: {_clip(user, 600)}",
+            f"Assistant (agent: {who}, intent: {intent}): {_clip(reply or '', 600)}",
+            "",
+        ]
+    lines += ["New message:", new]
+    return "\n".join(lines)
+
+
+def _clip(text: str, n: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+async def classify_intent(
+    models: ModelProvider,
+    messages: list[AnyMessage],
+    previous_agent: str | None,
+    model_overrides: dict[str, str] | None = None,
+    temperature_overrides: dict[str, float] | None = None,
+) -> dict[str, Any]:
+    """The state update for the routing decision; unusable output falls back to CHAT.
+
+    Provider failures (no key available, network down) are not "unusable output": they
+    propagate, because no specialist could answer either.
+    """
+    spec = agent_spec("orchestrator", model_overrides, temperature_overrides)
+    model = models(spec)
+    chain = model.with_structured_output(
+        IntentDecision, method="function_calling", include_raw=True
+    )
+    prompt = [SystemMessage(spec.prompt), HumanMessage(classifier_input(messages, previous_agent))]
+    problem: str
+    try:
+        out = await chain.ainvoke(prompt)
+        parsed = out.get("parsed") if isinstance(out, dict) else None
+        if isinstance(parsed, IntentDecision):
+            return {
+                "intent": parsed.intent,
+                "agent": INTENT_TO_AGENT[parsed.intent],
+                "route": "classifier",
+                "route_reason": parsed.reason or f"classified as {parsed.intent}",
+            }
+        err = out.get("parsing_error") if isinstance(out, dict) else None
+        problem = f"unusable classification ({err or 'no intent returned'})"
+    except (OutputParserException, ValidationError, ValueError, KeyError, TypeError) as exc:
+        problem = f"unusable classification ({type(exc).__name__})"
+    log.warning("classifier fell back to %s: %s", FALLBACK_INTENT, problem)
+    return {
+        "intent": FALLBACK_INTENT,
+        "agent": INTENT_TO_AGENT[FALLBACK_INTENT],
+        "route": "fallback",
+        "route_reason": f"{problem}; defaulted to {FALLBACK_INTENT}",
+    }

@@ -1,0 +1,138 @@
+"""A specialist: a model bound to its tools, called in a loop with its ToolNode.
+
+Each call sees the agent's system prompt, a snapshot of the project's artifacts (so it
+does not spend a round trip listing them), the earlier turns as plain user/assistant text,
+and the current turn in full (tool calls and results included).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from langchain_core.messages import AIMessage, AnyMessage, HumanMessage, SystemMessage, ToolMessage
+
+from persistence.store import VersionView
+
+from .agents import AGENTS, agent_spec
+from .classifier import message_text
+from .deps import Deps
+
+log = logging.getLogger(__name__)
+
+HISTORY_MESSAGES = 16
+
+
+def split_turn(messages: list[AnyMessage]) -> tuple[list[AnyMessage], list[AnyMessage]]:
+    """(earlier turns, current turn); the current turn starts at the last user message."""
+    for i in range(len(messages) - 1, -1, -1):
+        if isinstance(messages[i], HumanMessage):
+            return messages[:i], messages[i:]
+    return [], list(messages)
+
+
+def condensed_history(earlier: list[AnyMessage], limit: int = HISTORY_MESSAGES) -> list[AnyMessage]:
+    """Earlier turns as user text and final replies only: tool traffic of other agents
+    (whose tools this agent may not have) stays out, and the artifacts carry the facts."""
+    out: list[AnyMessage] = []
+    for m in earlier:
+        if isinstance(m, HumanMessage):
+            out.append(HumanMessage(message_text(m)))
+        elif isinstance(m, AIMessage) and not m.tool_calls and message_text(m).strip():
+            out.append(AIMessage(message_text(m)))
+    out = out[-limit:]
+    while out and not isinstance(out[0], HumanMessage):
+        out.pop(0)
+    return out
+
+
+def project_snapshot(project: str, versions: list[VersionView]) -> str:
+    if not versions:
+        return f"Project `{project}` has no artifacts yet."
+    lines = [f"Project `{project}` artifacts (latest versions):"]
+    for v in versions:
+        name = f"code {v.path}" if v.type == "code" else v.type
+        errors = sum(1 for f in v.findings if f.get("severity") == "error")
+        flag = f", {errors} check error(s)" if errors else ""
+        lines.append(f"- {name}: v{v.version} by {v.agent or 'user'}{flag}")
+    return "\n".join(lines)
+
+
+def limit_message(agent: str, steps: int, written: list[str]) -> str:
+    done = f" So far this turn I saved: {', '.join(written)}." if written else ""
+    return (
+        f"I stopped after {steps} model steps, the limit for the {AGENTS[agent].title} "
+        f"specialist in one turn, before I could finish.{done} Send 'continue' to let me "
+        "pick up where I left off, or narrow the request."
+    )
+
+
+def _written_this_turn(turn: list[AnyMessage]) -> list[str]:
+    out: list[str] = []
+    for m in turn:
+        if isinstance(m, ToolMessage) and m.name in ("write", "delete"):
+            try:
+                data = json.loads(message_text(m))
+            except (json.JSONDecodeError, TypeError):
+                continue
+            for w in data.get("written", []) or [data.get("deleted") or {}]:
+                if w:
+                    out.append(
+                        f"{w.get('type')}{' ' + w['path'] if w.get('path') else ''} "
+                        f"v{w.get('version')}"
+                    )
+    return out
+
+
+def route_meta(state: dict[str, Any], agent: str) -> dict[str, Any]:
+    return {
+        "agent": agent,
+        "intent": state.get("intent"),
+        "route": state.get("route"),
+        "route_reason": state.get("route_reason"),
+    }
+
+
+async def run_specialist(
+    name: str,
+    state: dict[str, Any],
+    deps: Deps,
+    tools: list[Any],
+    project: str,
+    models: dict[str, str] | None,
+    temperatures: dict[str, float] | None,
+) -> dict[str, Any]:
+    spec = agent_spec(name, models, temperatures)
+    messages: list[AnyMessage] = list(state.get("messages", []))
+    steps = int(state.get("steps") or 0)
+    earlier, turn = split_turn(messages)
+    meta = route_meta(state, name)
+
+    if steps >= spec.max_steps:
+        reply = AIMessage(limit_message(name, steps, _written_this_turn(turn)))
+        reply.response_metadata["ohm"] = {**meta, "limited": True}
+        return {"messages": [reply], "steps": steps}
+
+    snapshot = project_snapshot(project, deps.store().list_latest(project))
+    system = SystemMessage(f"{spec.prompt}\n\n---\n{snapshot}")
+    model = deps.models(spec)
+    bound = model.bind_tools(tools) if tools else model
+    response = await bound.ainvoke([system, *condensed_history(earlier), *turn])
+    steps += 1
+    if not isinstance(response, AIMessage):
+        response = AIMessage(message_text(response))
+
+    if response.tool_calls and steps >= spec.max_steps:
+        # The last allowed step still wants tools: end the turn honestly instead.
+        text = message_text(response).strip()
+        note = limit_message(name, steps, _written_this_turn(turn))
+        reply = AIMessage(f"{text}\n\n{note}" if text else note, id=response.id)
+        reply.response_metadata["ohm"] = {**meta, "limited": True}
+        return {"messages": [reply], "steps": steps}
+
+    if not response.tool_calls:
+        response.response_metadata["ohm"] = meta
+        if not message_text(response).strip():
+            response.content = "(The specialist finished without a written reply.)"
+    return {"messages": [response], "steps": steps}

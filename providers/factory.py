@@ -1,0 +1,123 @@
+"""One factory for every chat model: ``ChatOpenAI`` pointed at Bytez, or at the offline
+simulator on loopback when no key is set (or ``OHM_OFFLINE=1``).
+
+Both paths use the same HTTP transport with the key pool underneath, so the offline mode
+exercises exactly the code that talks to Bytez. The SDK's own retries are off: retrying a
+dead key wastes seconds that rotating to another key does not.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from dataclasses import dataclass
+
+import httpx2
+from langchain_openai import ChatOpenAI
+
+from nodes.agents import AgentSpec
+
+from .keypool import KeyPool
+from .keys import Secret, load_keys
+from .transport import AsyncRotatingTransport, RotatingTransport
+
+log = logging.getLogger(__name__)
+
+BYTEZ_BASE_URL = "https://api.bytez.com/models/v2/openai/v1"
+OFFLINE_KEY = "ohm-offline-simulator"
+AGENT_HEADER = "X-Ohm-Agent"
+DEFAULT_TIMEOUT_S = 120.0
+
+
+def _truthy(value: str | None) -> bool:
+    return (value or "").strip().lower() in ("1", "true", "yes", "on")
+
+
+@dataclass(frozen=True)
+class ProviderSettings:
+    base_url: str
+    keys: tuple[Secret, ...]
+    offline: bool
+    timeout_s: float = DEFAULT_TIMEOUT_S
+
+    @classmethod
+    def from_env(cls) -> ProviderSettings:
+        keys = tuple(load_keys())
+        offline = _truthy(os.environ.get("OHM_OFFLINE")) or not keys
+        timeout = float(os.environ.get("OHM_TIMEOUT_S") or DEFAULT_TIMEOUT_S)
+        if offline:
+            return cls(base_url="", keys=(Secret(OFFLINE_KEY),), offline=True, timeout_s=timeout)
+        base = (os.environ.get("OHM_BASE_URL") or BYTEZ_BASE_URL).rstrip("/")
+        return cls(base_url=base, keys=keys, offline=False, timeout_s=timeout)
+
+    def __repr__(self) -> str:
+        return (
+            f"ProviderSettings(base_url={self.base_url!r}, keys={len(self.keys)}, "
+            f"offline={self.offline})"
+        )
+
+
+class ModelFactory:
+    """Builds chat models that share one key pool and one pair of HTTP clients."""
+
+    def __init__(self, settings: ProviderSettings | None = None) -> None:
+        self.settings = settings or ProviderSettings.from_env()
+        self._server = None
+        base_url = self.settings.base_url
+        if self.settings.offline:
+            from .offline.server import shared_server
+
+            self._server = shared_server()
+            base_url = self._server.base_url
+            log.info("running offline: answers come from Ohm's built-in simulator")
+        self.base_url = base_url
+        self.pool = KeyPool(list(self.settings.keys))
+        timeout = httpx2.Timeout(self.settings.timeout_s, connect=10.0)
+        self._sync = httpx2.Client(transport=RotatingTransport(self.pool), timeout=timeout)
+        self._async = httpx2.AsyncClient(
+            transport=AsyncRotatingTransport(self.pool), timeout=timeout
+        )
+
+    @property
+    def offline(self) -> bool:
+        return self.settings.offline
+
+    def chat_model(self, spec: AgentSpec) -> ChatOpenAI:
+        return ChatOpenAI(
+            model=spec.model,
+            temperature=spec.temperature,
+            max_completion_tokens=spec.max_tokens,
+            base_url=self.base_url,
+            # The real key is set per request by the transport; this placeholder only
+            # satisfies the SDK and never leaves the process.
+            api_key="set-by-ohm-key-pool",
+            max_retries=0,
+            http_client=self._sync,
+            http_async_client=self._async,
+            default_headers={AGENT_HEADER: spec.name},
+            stream_usage=False,
+        )
+
+    def close(self) -> None:
+        self._sync.close()
+
+
+_factory: ModelFactory | None = None
+_lock = threading.Lock()
+
+
+def get_factory() -> ModelFactory:
+    """The process-wide factory (one key pool per process)."""
+    global _factory
+    with _lock:
+        if _factory is None:
+            _factory = ModelFactory()
+        return _factory
+
+
+def reset_factory(factory: ModelFactory | None = None) -> None:
+    """Replace the process-wide factory (tests, or after the environment changed)."""
+    global _factory
+    with _lock:
+        _factory = factory
