@@ -34,7 +34,7 @@ from graph.events import (
     TurnResult,
 )
 from nodes.agents import ConfigError, resolve_agent, resolve_intent
-from persistence.store import DEFAULT_PROJECT, ArtifactStore, StoreError
+from persistence.store import DEFAULT_PROJECT, ArtifactStore, StoreError, validate_project_id
 from providers.keypool import ProviderError
 from tools.schemas import ARTIFACT_TYPES
 
@@ -102,6 +102,7 @@ def _note_offline(json_mode: bool) -> None:
 
 
 def _require_project(store: ArtifactStore, project: str) -> None:
+    validate_project_id(project)
     if project == DEFAULT_PROJECT:
         store.ensure_project(project)
         return

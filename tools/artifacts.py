@@ -351,6 +351,8 @@ def _write_code(
         files = [(p, language or guess_language(p), content)]
         bundle = False
     else:
+        if isinstance(content, str) and not content.lstrip().startswith(("{", "[")):
+            _path_for("code", None)  # raises: plain source text needs a path
         parsed = parse_code_bundle(content)
         files = [(f.path, f.language or guess_language(f.path), f.content) for f in parsed.files]
         bundle = True

@@ -1,0 +1,28 @@
+"""Shared fixtures: a fresh data directory per test and no leftover process state."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from providers.factory import reset_factory
+
+KEY_VARS = ("BYTEZ_API_KEY", "BYTEZ_API_KEYS", *tuple(f"BYTEZ_API_KEY_{i}" for i in range(1, 21)))
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Every test gets its own data dir, no keys, and a fresh model factory."""
+    for var in (*KEY_VARS, "OHM_DATABASE_URL", "OHM_BASE_URL", "OHM_CONFIG", "OHM_MODEL"):
+        monkeypatch.delenv(var, raising=False)
+    for var in list(os.environ):
+        if var.startswith(("OHM_MODEL_", "OHM_TEMPERATURE_")):
+            monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("OHM_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.chdir(tmp_path)
+    reset_factory()
+    yield
+    reset_factory()

@@ -1,0 +1,152 @@
+"""Versioned artifacts: nothing overwritten, no duplicate numbers, idempotent tool calls."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+from sqlalchemy import inspect, text
+
+from persistence import migrations
+from persistence.store import ArtifactStore, InvalidIdError, StoreError, WriteMeta
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> ArtifactStore:
+    s = ArtifactStore(f"sqlite:///{tmp_path / 'ohm.db'}")
+    s.ensure_project("p")
+    return s
+
+
+def test_every_write_is_a_new_version_and_old_ones_stay(store: ArtifactStore) -> None:
+    for n in range(3):
+        store.write("p", "prd", lambda _prev, n=n: f"draft {n}", meta=WriteMeta(agent="a"))
+    hist = store.history("p", "prd")
+    assert [v.version for v in hist] == [1, 2, 3]
+    assert [v.content for v in hist] == ["draft 0", "draft 1", "draft 2"]
+    assert store.latest("p", "prd").content == "draft 2"  # type: ignore[union-attr]
+    assert store.get_version("p", "prd", 1).content == "draft 0"  # type: ignore[union-attr]
+
+
+def test_a_repeated_tool_call_id_writes_nothing(store: ArtifactStore) -> None:
+    meta = WriteMeta(agent="a", tool_call_id="call_1", thread_id="t")
+    first = store.write("p", "context", lambda _p: "one", meta=meta)
+    again = store.write("p", "context", lambda _p: "two", meta=meta)
+    assert first.created and not again.created
+    assert again.version.version == 1 and again.version.content == "one"
+    assert len(store.history("p", "context")) == 1
+    # The same id on another artifact is a different write.
+    other = store.write("p", "mvp", lambda _p: "x", meta=meta)
+    assert other.created
+
+
+def test_concurrent_writers_never_share_a_version_number(store: ArtifactStore) -> None:
+    errors: list[BaseException] = []
+
+    def writer(i: int) -> None:
+        try:
+            for j in range(15):
+                store.write(
+                    "p",
+                    "context",
+                    lambda prev, i=i, j=j: (prev.content if prev else "") + f"<{i}.{j}>",
+                    merge_strategy="append",
+                    meta=WriteMeta(tool_call_id=f"c{i}.{j}"),
+                )
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(i,)) for i in range(5)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    hist = store.history("p", "context")
+    assert [v.version for v in hist] == list(range(1, 76))
+    # Appends were serialized: the last version holds every piece exactly once.
+    final = hist[-1].content
+    assert all(final.count(f"<{i}.{j}>") == 1 for i in range(5) for j in range(15))
+
+
+def test_delete_is_a_tombstone_version(store: ArtifactStore) -> None:
+    store.write("p", "code", lambda _p: "int x;", path="src/a.cpp")
+    store.write("p", "code", lambda _p: "", path="src/a.cpp", deleted=True)
+    assert store.latest("p", "code", "src/a.cpp") is None
+    assert [v.deleted for v in store.history("p", "code", "src/a.cpp")] == [False, True]
+    assert store.list_latest("p") == []
+    # Writing again after a delete starts from nothing, as a new version.
+    out = store.write(
+        "p", "code", lambda prev: "again" if prev is None else "bad", path="src/a.cpp"
+    )
+    assert out.version.version == 3 and out.version.content == "again"
+
+
+def test_writes_need_an_existing_project(store: ArtifactStore) -> None:
+    with pytest.raises(StoreError, match="unknown project"):
+        store.write("nope", "context", lambda _p: "x")
+
+
+@pytest.mark.parametrize("bad", ["", "Has Space", "../etc", "UPPER", "x" * 65])
+def test_project_ids_are_validated(store: ArtifactStore, bad: str) -> None:
+    with pytest.raises(InvalidIdError):
+        store.ensure_project(bad)
+
+
+def test_threads_belong_to_one_project(store: ArtifactStore) -> None:
+    store.ensure_thread("t1", "p", title="first")
+    with pytest.raises(StoreError, match="belongs to project 'p'"):
+        store.ensure_thread("t1", "q")
+    assert store.get_thread("t1").title == "first"
+
+
+def test_projects_rename_and_delete_cascade(store: ArtifactStore) -> None:
+    store.ensure_thread("t1", "p")
+    store.write("p", "context", lambda _p: "x")
+    assert store.rename_project("p", "Plant monitor").name == "Plant monitor"
+    store.delete_project("p")
+    assert not store.has_project("p")
+    assert store.list_threads() == []
+    assert store.all_versions("p") == []
+
+
+def test_new_database_is_stamped_and_older_ones_are_upgraded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = f"sqlite:///{tmp_path / 'm.db'}"
+    s = ArtifactStore(url)
+    with s.engine.connect() as conn:
+        assert migrations.current_version(conn) == migrations.LATEST
+    s.close()
+    applied: list[int] = []
+
+    def step(conn: object) -> None:
+        applied.append(1)
+        conn.execute(text("CREATE TABLE extra_demo (id INTEGER)"))  # type: ignore[attr-defined]
+
+    monkeypatch.setattr(migrations, "STEPS", [*migrations.STEPS, step])
+    monkeypatch.setattr(migrations, "LATEST", migrations.LATEST + 1)
+    s2 = ArtifactStore(url)
+    with s2.engine.connect() as conn:
+        assert migrations.current_version(conn) == migrations.LATEST
+        assert inspect(conn).has_table("extra_demo")
+    assert applied == [1]
+    ArtifactStore(url)  # opening again applies nothing more
+    assert applied == [1]
+
+
+def test_a_newer_schema_is_refused(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'm.db'}"
+    s = ArtifactStore(url)
+    with s.engine.begin() as conn:
+        conn.execute(text("UPDATE ohm_schema SET version = 99"))
+    with pytest.raises(migrations.SchemaTooNewError, match="newer"):
+        ArtifactStore(url)
+
+
+def test_unwritable_data_dir_is_one_clear_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(StoreError, match="cannot use data directory"):
+        ArtifactStore.open(blocker / "sub")
