@@ -11,15 +11,16 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import httpx2
 from langchain_openai import ChatOpenAI
 
 from nodes.agents import AgentSpec
 
-from .keypool import KeyPool
+from .keypool import KeyPool, PoolConfig
 from .keys import Secret, load_keys
+from .keystate import MemoryStateStore, describe_url, store_from_env
 from .transport import AsyncRotatingTransport, RotatingTransport
 
 log = logging.getLogger(__name__)
@@ -40,21 +41,36 @@ class ProviderSettings:
     keys: tuple[Secret, ...]
     offline: bool
     timeout_s: float = DEFAULT_TIMEOUT_S
+    pool: PoolConfig = field(default_factory=PoolConfig)
+    key_store: str = ""
+    """``OHM_KEY_STORE``: empty for this process's memory, or a redis:// URL to share
+    cooldowns between worker processes."""
 
     @classmethod
     def from_env(cls) -> ProviderSettings:
         keys = tuple(load_keys())
         offline = _truthy(os.environ.get("OHM_OFFLINE")) or not keys
         timeout = float(os.environ.get("OHM_TIMEOUT_S") or DEFAULT_TIMEOUT_S)
+        pool = PoolConfig.from_env()
         if offline:
-            return cls(base_url="", keys=(Secret(OFFLINE_KEY),), offline=True, timeout_s=timeout)
+            return cls(
+                base_url="",
+                keys=(Secret(OFFLINE_KEY),),
+                offline=True,
+                timeout_s=timeout,
+                pool=pool,
+            )
         base = (os.environ.get("OHM_BASE_URL") or BYTEZ_BASE_URL).rstrip("/")
-        return cls(base_url=base, keys=keys, offline=False, timeout_s=timeout)
+        store = (os.environ.get("OHM_KEY_STORE") or "").strip()
+        return cls(
+            base_url=base, keys=keys, offline=False, timeout_s=timeout, pool=pool, key_store=store
+        )
 
     def __repr__(self) -> str:
+        store = describe_url(self.key_store) if self.key_store else "memory"
         return (
             f"ProviderSettings(base_url={self.base_url!r}, keys={len(self.keys)}, "
-            f"offline={self.offline})"
+            f"offline={self.offline}, key_store={store!r})"
         )
 
 
@@ -72,7 +88,9 @@ class ModelFactory:
             base_url = self._server.base_url
             log.info("running offline: answers come from Ohm's built-in simulator")
         self.base_url = base_url
-        self.pool = KeyPool(list(self.settings.keys))
+        # The offline simulator's single key never goes to a shared store.
+        store = MemoryStateStore() if self.offline else store_from_env(self.settings.key_store)
+        self.pool = KeyPool(list(self.settings.keys), config=self.settings.pool, store=store)
         timeout = httpx2.Timeout(self.settings.timeout_s, connect=10.0)
         self._sync = httpx2.Client(transport=RotatingTransport(self.pool), timeout=timeout)
         self._async = httpx2.AsyncClient(

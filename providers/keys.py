@@ -6,8 +6,9 @@ of every repr, str and format so it cannot slip into a log line or an exception.
 
 from __future__ import annotations
 
+import hashlib
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 MAX_NUMBERED_KEYS = 100
 
@@ -32,6 +33,11 @@ class Secret:
     @property
     def masked(self) -> str:
         return mask(self._value)
+
+    @property
+    def fingerprint(self) -> str:
+        """A stable id for shared state stores: a hash, so the key never leaves the process."""
+        return hashlib.sha256(b"ohm-key-pool\0" + self._value.encode()).hexdigest()[:24]
 
     def __repr__(self) -> str:
         return f"Secret({self.masked})"
@@ -74,7 +80,7 @@ def load_keys(environ: Mapping[str, str] | None = None) -> list[Secret]:
     return keys
 
 
-def scrub(text: str, keys: list[Secret]) -> str:
+def scrub(text: str, keys: Iterable[Secret]) -> str:
     """Replace any raw key in ``text`` by its masked form (for messages from servers)."""
     for k in keys:
         raw = k.reveal()
