@@ -729,42 +729,10 @@ def demo(
 
 @app.command()
 def keys(json_mode: JsonOpt = False) -> None:
-    """Show the Bytez key pool: each key masked, its state and counters."""
+    """Show the Bytez key pool: each key masked, its state, cooldown and counters."""
+    from app.keys_cli import show_keys
 
-    def run() -> None:
-        from providers.factory import get_factory
-
-        factory = get_factory()
-        rows = [
-            {
-                "key": s.key.masked,
-                "state": "invalid" if s.invalid else "available",
-                "successes": s.successes,
-                "rate_limited": s.rate_limited,
-                "exhausted": s.exhausted,
-                "errors": s.errors,
-            }
-            for s in factory.pool.states
-        ]
-        if json_mode:
-            _jprint({"offline": factory.offline, "keys": rows})
-            return
-        if factory.offline:
-            out.print("No Bytez key is set: Ohm runs on its offline simulator.")
-            return
-        table = Table("key", "state", "ok", "429", "402", "errors")
-        for r in rows:
-            table.add_row(
-                str(r["key"]),
-                str(r["state"]),
-                str(r["successes"]),
-                str(r["rate_limited"]),
-                str(r["exhausted"]),
-                str(r["errors"]),
-            )
-        out.print(table)
-
-    _guard(run)
+    _guard(lambda: show_keys(json_mode, out))
 
 
 def main() -> None:
