@@ -1,0 +1,1 @@
+"""Exports of project artifacts: wiring diagrams, BOM tables and PlatformIO projects."""

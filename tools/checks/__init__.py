@@ -1,0 +1,1 @@
+"""Deterministic electrical, BOM and firmware checks over Ohm's artifacts."""
