@@ -1,20 +1,25 @@
-"""Where conversation checkpoints live: a SQLite file beside the artifact database.
+"""Where conversation checkpoints live.
 
-The async saver is used under ``ainvoke``/``astream`` (the sync one cannot serve them).
-Graph state holds only plain data and LangChain messages, which the default serializer
-already allows, so no extra msgpack modules need registering.
+By default a SQLite file beside the artifact database (``<data dir>/checkpoints.db``).
+Set ``OHM_CHECKPOINT_URL`` to a PostgreSQL URL to share checkpoints between processes
+(several workers, a dev server and the CLI). The async savers are used under
+``ainvoke``/``astream`` (the sync SQLite saver cannot serve them). Graph state holds only
+plain data and LangChain messages, which the default serializer already allows, so no
+extra msgpack modules need registering.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 
+from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.checkpoint.sqlite import SqliteSaver
 from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
-from .store import default_data_dir, ensure_data_dir
+from .store import StoreError, default_data_dir, ensure_data_dir
 
 CHECKPOINT_FILE = "checkpoints.db"
 
@@ -23,8 +28,27 @@ def checkpoint_path(data_dir: Path | None = None) -> Path:
     return ensure_data_dir(data_dir or default_data_dir()) / CHECKPOINT_FILE
 
 
+def checkpoint_url() -> str | None:
+    url = (os.environ.get("OHM_CHECKPOINT_URL") or "").strip()
+    if url and not url.startswith(("postgresql://", "postgres://")):
+        raise StoreError("OHM_CHECKPOINT_URL must be a postgresql:// URL")
+    return url or None
+
+
 @asynccontextmanager
-async def open_async_saver(data_dir: Path | None = None) -> AsyncIterator[AsyncSqliteSaver]:
+async def open_async_saver(data_dir: Path | None = None) -> AsyncIterator[BaseCheckpointSaver]:
+    url = checkpoint_url()
+    if url:
+        try:
+            from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
+        except ImportError:
+            raise StoreError(
+                "OHM_CHECKPOINT_URL needs the postgres extra: pip install 'ohm[postgres]'"
+            ) from None
+        async with AsyncPostgresSaver.from_conn_string(url) as pg:
+            await pg.setup()
+            yield pg
+        return
     async with AsyncSqliteSaver.from_conn_string(str(checkpoint_path(data_dir))) as saver:
         await saver.setup()
         yield saver

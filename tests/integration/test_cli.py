@@ -182,3 +182,16 @@ def test_console_script_runs_as_a_program(tmp_path: Path) -> None:
     )
     assert proc.returncode == 2
     assert proc.stderr.strip() == "error: a message is empty"
+
+
+def test_interactive_chat_streams_and_leaves_on_exit() -> None:
+    r = runner.invoke(
+        app,
+        ["chat", "--thread", "c1"],
+        input="A parking sensor with an HC-SR04\nparts please\nexit\n",
+    )
+    assert r.exit_code == 0, r.stderr
+    assert "project_initializer" in r.stdout and "bom_generator" in r.stdout
+    assert "bom saved v1" in r.stdout
+    _, out, _ = ohm("history", "--thread", "c1", "--json")
+    assert sum(1 for h in lines(out)[0] if h["node"] == "input") == 2
