@@ -735,6 +735,20 @@ def keys(json_mode: JsonOpt = False) -> None:
     _guard(lambda: show_keys(json_mode, out))
 
 
+@app.command()
+def serve(
+    host: Annotated[
+        str,
+        typer.Option(help="Address to listen on; anything but loopback needs OHM_DASHBOARD_TOKEN."),
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+) -> None:
+    """Open the dashboard: chat with the assembly line and see every artifact in a browser."""
+    from app.serve_cli import serve as run_dashboard
+
+    _guard(lambda: run_dashboard(host, port))
+
+
 def main() -> None:
     try:
         app()

@@ -1,0 +1,35 @@
+"""``ohm serve``: run the dashboard under uvicorn, refusing unsafe addresses first."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from app.web.config import TOKEN_ENV, BindRefused, WebConfig, is_loopback
+
+
+def serve(host: str, port: int, data_dir: Path | None = None, log_level: str = "info") -> None:
+    """Listen on ``host:port`` until interrupted; raises BindRefused for an unsafe bind."""
+    import uvicorn
+
+    from app.web import create_app
+    from persistence.store import ArtifactStore
+
+    if not 0 < port < 65536:
+        raise BindRefused(f"port {port} is out of range: choose 1-65535")
+    config = WebConfig.for_bind(host, data_dir)
+    # Open the store now so a bad data directory fails with one line, before listening.
+    ArtifactStore.open(config.data_dir).close()
+    shown = f"[{host}]" if ":" in host else host
+    note = "" if is_loopback(host) else f" (every request needs {TOKEN_ENV})"
+    print(f"Ohm dashboard on http://{shown}:{port}{note}. Ctrl-C to stop.", flush=True)
+    logging.getLogger("uvicorn.error").setLevel(log_level.upper())
+    uvicorn.run(
+        create_app(config),
+        host=host,
+        port=port,
+        log_level=log_level,
+        proxy_headers=False,
+        server_header=False,
+        timeout_graceful_shutdown=15,
+    )

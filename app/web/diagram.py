@@ -1,0 +1,89 @@
+"""The hook for the rendered wiring diagram.
+
+Rendering a ``Wiring`` to SVG belongs to the ``exports`` package. The dashboard asks that
+package for a renderer at run time and shows the diagram when one exists; without it the
+wiring drawer shows the connection table alone. The SVG is only ever served as an image
+(``<img src=...>``) with a policy that forbids scripts, so whatever text it contains
+cannot run in the page.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import logging
+import pkgutil
+from collections.abc import Callable
+from functools import cache
+from types import ModuleType
+from typing import Any
+
+from tools.schemas import Wiring
+
+log = logging.getLogger(__name__)
+
+WiringSvgRenderer = Callable[[Wiring], str]
+
+# Names a renderer is looked up by, most specific first.
+CANDIDATES: tuple[tuple[str, str], ...] = (
+    ("exports", "render_wiring_svg"),
+    ("exports", "wiring_svg"),
+    ("exports", "wiring_to_svg"),
+    ("exports.svg", "render_wiring_svg"),
+    ("exports.svg", "render_wiring"),
+    ("exports.svg", "wiring_svg"),
+    ("exports.wiring_svg", "render_wiring_svg"),
+    ("exports.wiring_svg", "render"),
+    ("exports.wiring", "render_svg"),
+    ("exports.wiring", "to_svg"),
+)
+
+
+def _import(name: str) -> ModuleType | None:
+    try:
+        return importlib.import_module(name)
+    except Exception:  # a missing or half-built package just means "no diagram"
+        return None
+
+
+def _looks_like_renderer(name: str, obj: Any) -> bool:
+    low = name.lower()
+    return callable(obj) and inspect.isfunction(obj) and "svg" in low and "wiring" in low
+
+
+@cache
+def wiring_svg_renderer() -> WiringSvgRenderer | None:
+    """The ``exports`` function that draws a ``Wiring`` as SVG, if there is one."""
+    for module_name, attr in CANDIDATES:
+        module = _import(module_name)
+        fn = getattr(module, attr, None) if module else None
+        if callable(fn):
+            return fn  # type: ignore[no-any-return]
+    package = _import("exports")
+    if package is None or not hasattr(package, "__path__"):
+        return None
+    modules = [package]
+    for info in pkgutil.iter_modules(package.__path__, "exports."):
+        found = _import(info.name)
+        if found is not None:
+            modules.append(found)
+    for module in modules:
+        for name, obj in vars(module).items():
+            if _looks_like_renderer(name, obj) and obj.__module__.startswith("exports"):
+                return obj  # type: ignore[no-any-return]
+    return None
+
+
+def render_wiring_svg(wiring: Wiring) -> str | None:
+    """The diagram as SVG text, or None when no renderer exists or it failed."""
+    renderer = wiring_svg_renderer()
+    if renderer is None:
+        return None
+    try:
+        svg = renderer(wiring)
+    except Exception:
+        log.exception("the wiring diagram could not be rendered")
+        return None
+    if isinstance(svg, bytes):
+        svg = svg.decode("utf-8", "replace")
+    return svg if isinstance(svg, str) and "<svg" in svg else None
