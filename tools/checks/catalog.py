@@ -54,7 +54,7 @@ class _Frozen(BaseModel):
 
 
 def parse_i2c_address(value: Any) -> int | None:
-    """An I2C address from ``0x76``, ``"0x76"``, ``"76h"``, ``118`` or ``"118"``; None if not one."""
+    """An I2C address from ``0x76``, ``"0x76"``, ``"76h"`` or ``118``; None if not one."""
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
@@ -62,10 +62,7 @@ def parse_i2c_address(value: Any) -> int | None:
     if isinstance(value, str):
         text = value.strip().lower()
         try:
-            if text.endswith("h"):
-                n = int(text[:-1], 16)
-            else:
-                n = int(text, 0)
+            n = int(text[:-1], 16) if text.endswith("h") else int(text, 0)
         except ValueError:
             return None
         return n if 0 <= n <= 0x7F else None
@@ -73,7 +70,7 @@ def parse_i2c_address(value: Any) -> int | None:
 
 
 class VoltageRange(_Frozen):
-    """Volts a supply pin accepts: ``min``/``max`` are the limits, ``rec_*`` the comfortable band."""
+    """Volts a supply pin accepts: ``min``/``max`` are limits, ``rec_*`` the comfortable band."""
 
     min: float
     max: float
@@ -192,7 +189,7 @@ class I2CInfo(_Frozen):
 
 
 class Current(_Frozen):
-    """Typical and peak draw in mA; ``per`` names a props key that multiplies it (LEDs on a strip)."""
+    """Typical and peak mA; ``per`` names a props key that multiplies it (LEDs on a strip)."""
 
     typical: float
     peak: float
@@ -216,11 +213,13 @@ class LedInfo(_Frozen):
 
 
 class BoardInfo(_Frozen):
-    """How PlatformIO names the board, and which Arduino core numbering its pins follow."""
+    """How PlatformIO names the board, which Arduino core numbers its pins, and which pins
+    carry the USB serial port (a part there can block uploads)."""
 
     platformio: str
     platform: str
     core: Literal["esp32", "avr", "rp2040", "esp8266"]
+    usb_serial: tuple[str, ...] = ()
 
 
 class Part(_Frozen):
@@ -261,7 +260,7 @@ class Part(_Frozen):
 
     @model_validator(mode="after")
     def _apply_pin_defaults(self) -> Part:
-        """Board-wide I/O facts (ESP32: 3.6 V max, 3.3 V out) fill in signal pins that don't set their own."""
+        """Board-wide I/O facts (ESP32: 3.6 V max, 3.3 V out) fill in signal pins' gaps."""
         if not self.pin_defaults:
             return self
         fixed = []
