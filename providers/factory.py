@@ -77,7 +77,10 @@ class ProviderSettings:
 class ModelFactory:
     """Builds chat models that share one key pool and one pair of HTTP clients."""
 
-    def __init__(self, settings: ProviderSettings | None = None) -> None:
+    def __init__(
+        self, settings: ProviderSettings | None = None, *, pool: KeyPool | None = None
+    ) -> None:
+        """``pool`` replaces the pool built from ``settings`` (a test clock, a shared store)."""
         self.settings = settings or ProviderSettings.from_env()
         self._server = None
         base_url = self.settings.base_url
@@ -89,9 +92,12 @@ class ModelFactory:
             log.info("running offline: answers come from Ohm's built-in simulator")
         self.base_url = base_url
         # The offline simulator's single key never goes to a shared store.
-        store = MemoryStateStore() if self.offline else store_from_env(self.settings.key_store)
-        self.pool = KeyPool(list(self.settings.keys), config=self.settings.pool, store=store)
+        if pool is None:
+            store = MemoryStateStore() if self.offline else store_from_env(self.settings.key_store)
+            pool = KeyPool(list(self.settings.keys), config=self.settings.pool, store=store)
+        self.pool = pool
         timeout = httpx2.Timeout(self.settings.timeout_s, connect=10.0)
+        self._timeout = timeout
         self._sync = httpx2.Client(transport=RotatingTransport(self.pool), timeout=timeout)
         self._async = httpx2.AsyncClient(
             transport=AsyncRotatingTransport(self.pool), timeout=timeout
@@ -111,6 +117,9 @@ class ModelFactory:
             # satisfies the SDK and never leaves the process.
             api_key="set-by-ohm-key-pool",
             max_retries=0,
+            # Without an explicit timeout ChatOpenAI passes None, which disables the
+            # client's: a hung request would never time out and never rotate.
+            timeout=self._timeout,
             http_client=self._sync,
             http_async_client=self._async,
             default_headers={AGENT_HEADER: spec.name},
