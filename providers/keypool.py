@@ -26,14 +26,23 @@ from dataclasses import asdict, dataclass
 from typing import Any, Protocol
 
 from .classify import Outcome, format_seconds
+from .errors import KeyStoreError, ProviderError
 from .keys import Secret, scrub
 from .keystate import STATES, KeyRecord, KeyStateStore, MemoryStateStore, State, hold
 
 log = logging.getLogger(__name__)
 
-
-class ProviderError(Exception):
-    """Base of the errors that mean no model could be reached."""
+__all__ = [
+    "KeyPool",
+    "KeyStatus",
+    "KeyStoreError",
+    "KeysUnavailableError",
+    "Lease",
+    "ManualClock",
+    "PoolConfig",
+    "ProviderError",
+    "SystemClock",
+]
 
 
 class KeysUnavailableError(ProviderError):
@@ -128,7 +137,7 @@ class SystemClock:
 class ManualClock:
     """A clock that moves only when told (tests, simulations); sleeping advances it."""
 
-    def __init__(self, start: float = 1_000_000.0) -> None:
+    def __init__(self, start: float = 1_800_000_000.0) -> None:
         self._now = start
         self._lock = threading.Lock()
         self.slept: list[float] = []

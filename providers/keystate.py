@@ -18,6 +18,8 @@ from dataclasses import asdict, dataclass, fields, replace
 from typing import Any, Literal, Protocol, TypeVar
 from urllib.parse import urlsplit
 
+from .errors import KeyStoreError
+
 State = Literal["ok", "cooling", "exhausted", "invalid", "tripped"]
 STATES: tuple[State, ...] = ("ok", "cooling", "exhausted", "invalid", "tripped")
 R = TypeVar("R")
@@ -141,10 +143,6 @@ class MemoryStateStore:
 
     def __repr__(self) -> str:
         return "MemoryStateStore()"
-
-
-class KeyStoreError(RuntimeError):
-    """The shared key-state store could not be reached or understood."""
 
 
 def describe_url(url: str) -> str:
