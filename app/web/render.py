@@ -115,7 +115,9 @@ def parse_structured(v: VersionView) -> Parsed:
         if v.type == "wiring":
             return Parsed(wiring=parse_wiring(v.content))
     except ArtifactContentError as exc:
-        return Parsed(error=str(exc).splitlines()[0])
+        head, *problems = str(exc).splitlines()
+        first = problems[0].removeprefix("- ") if problems else ""
+        return Parsed(error=f"{head.rstrip(':')}: {first}" if first else head)
     return Parsed()
 
 

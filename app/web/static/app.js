@@ -62,16 +62,22 @@
   const pendingDrawers = new Set();
   let drawerTimer = null;
 
-  function openDrawer(type, flash) {
+  // A freshly written artifact gets the drawer column to itself: the other drawers close.
+  function openDrawer(type, flash, solo) {
     const drawer = document.getElementById(`drawer-${type}`);
     if (!drawer) return;
+    if (solo) {
+      drawers.querySelectorAll("details.drawer[open]").forEach((d) => {
+        if (d !== drawer) d.open = false;
+      });
+    }
     drawer.open = true;
     if (flash) {
       drawer.classList.remove("flash");
       void drawer.offsetWidth;
       drawer.classList.add("flash");
     }
-    drawer.scrollIntoView({ block: "nearest", behavior: "smooth" });
+    drawer.scrollIntoView({ block: solo ? "start" : "nearest", behavior: "smooth" });
   }
 
   async function refreshDrawer(type) {
@@ -84,7 +90,7 @@
     const old = document.getElementById(`drawer-${type}`);
     if (old) old.replaceWith(fresh);
     else drawers.appendChild(fresh);
-    openDrawer(type, true);
+    openDrawer(type, true, true);
   }
 
   function scheduleDrawer(type) {
@@ -158,6 +164,10 @@
             body.dataset.draft = "false";
             body.dataset.thread = thread;
             history.replaceState(null, "", threadUrl());
+            const crumb = document.querySelector(".crumbs span:last-child");
+            if (crumb) crumb.textContent = ev.message.slice(0, 80);
+            const box = document.getElementById("message");
+            if (box) box.placeholder = "Ask for parts, wiring, firmware, or describe a problem…";
           }
           break;
         case "agent":
