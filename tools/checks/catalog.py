@@ -301,9 +301,24 @@ class Part(_Frozen):
         return tuple(p.name for p in self.pins)
 
     def suggest_pins(self, name: str, n: int = 3) -> list[str]:
-        """Real pin names closest to a name that is not on this part."""
+        """Real pin names closest to a name that is not on this part.
+
+        A numbered name (GPIO37) is matched to the nearest numbers with the same prefix
+        (GPIO36, GPIO35, GPIO39); anything else by spelling.
+        """
+        text = str(name).strip().upper()
+        stem = text.rstrip("0123456789")
+        if stem != text and stem:
+            want = int(text[len(stem) :])
+            numbered = [
+                (abs(int(p.name[len(stem) :]) - want), int(p.name[len(stem) :]), p.name)
+                for p in self.pins
+                if p.name.upper().startswith(stem) and p.name[len(stem) :].isdigit()
+            ]
+            if numbered:
+                return [x[2] for x in sorted(numbered)[:n]]
         keys = list(self._pin_index)
-        close = difflib.get_close_matches(str(name).strip().upper(), keys, n=n * 2, cutoff=0.4)
+        close = difflib.get_close_matches(text, keys, n=n * 2, cutoff=0.4)
         out: list[str] = []
         for k in close:
             real = self._pin_index[k].name
