@@ -580,10 +580,28 @@ def artifacts_export(
 
 
 @app.command()
-def history(thread: ThreadOpt, json_mode: JsonOpt = False) -> None:
-    """Show a thread's checkpoints: step, node, intent, agent and artifacts written."""
+def history(
+    thread: ThreadOpt,
+    checkpoint: Annotated[
+        str | None,
+        typer.Option(
+            "--checkpoint",
+            "-c",
+            help="List the project's artifacts as they were at this checkpoint instead.",
+        ),
+    ] = None,
+    json_mode: JsonOpt = False,
+) -> None:
+    """Show a thread's checkpoints: step, node, intent, agent and artifacts written.
+
+    With --checkpoint, show the artifacts as they were when that checkpoint was saved: the
+    versions on its own branch up to it, plus other threads' versions written before it.
+    """
 
     def run() -> None:
+        if checkpoint:
+            _show_artifacts_at(thread, checkpoint, json_mode)
+            return
         rows = asyncio.run(_history(thread))
         if json_mode:
             _jprint([r.as_dict() for r in rows])
@@ -611,6 +629,44 @@ def history(thread: ThreadOpt, json_mode: JsonOpt = False) -> None:
 async def _history(thread: str) -> list[Any]:
     async with AssemblyLine() as line:
         return await line.ahistory(thread)
+
+
+def _show_artifacts_at(thread: str, checkpoint: str, json_mode: bool) -> None:
+    async def go() -> list[Any]:
+        async with AssemblyLine() as line:
+            return await line.aartifacts_at(thread, checkpoint)
+
+    rows = asyncio.run(go())
+    if json_mode:
+        _jprint(
+            [
+                {
+                    **v.summary(),
+                    "thread_id": v.thread_id,
+                    "checkpoint_id": v.checkpoint_id,
+                    "created_at": v.created_at.isoformat(),
+                    "content": json.loads(v.content)
+                    if v.type in ("bom", "wiring") and v.content
+                    else v.content,
+                }
+                for v in rows
+            ]
+        )
+        return
+    if not rows:
+        out.print(f"No artifacts existed at checkpoint {escape(checkpoint)}.")
+        return
+    table = Table("type", "path", "version", "by", "thread", "saved")
+    for v in rows:
+        table.add_row(
+            v.type,
+            escape(v.path),
+            str(v.version),
+            v.agent or "user",
+            v.thread_id or "",
+            v.created_at.strftime("%Y-%m-%d %H:%M:%S"),
+        )
+    out.print(table)
 
 
 @app.command()

@@ -482,16 +482,16 @@ class AssemblyLine:
         if snap is None:
             raise NotFoundError(f"unknown checkpoint {checkpoint_id!r} in thread {thread_id!r}")
         cur: StateSnapshot | None = snap
-        while cur is not None:
+        while cur is not None and (cur.metadata or {}).get("source") != "input":
+            # Stop at the turn's input checkpoint: walking further would fork the turn before.
             parent_id = (cur.parent_config or {}).get("configurable", {}).get("checkpoint_id")
             parent = by_id.get(parent_id) if parent_id else None
             if parent is not None and tuple(parent.next) == ("entry",):
                 return cur
-            if parent is None:
-                break
             cur = parent
         raise StoreError(
-            f"checkpoint {checkpoint_id!r} is not inside a turn; choose a later checkpoint"
+            f"checkpoint {checkpoint_id!r} comes before its turn was routed; fork from the "
+            "turn's entry or classify checkpoint or a later one"
         )
 
     async def areplay_stream(
@@ -509,6 +509,11 @@ class AssemblyLine:
             }
             if checkpoint_id not in snaps:
                 raise NotFoundError(f"unknown checkpoint {checkpoint_id!r} in thread {thread_id!r}")
+            if not snaps[checkpoint_id].next:
+                raise StoreError(
+                    f"checkpoint {checkpoint_id!r} ends a turn, so nothing runs from it; replay "
+                    "an earlier checkpoint or fork this one with an intent"
+                )
             config = self._config(thread_id, checkpoint_id)
         else:
             chosen = resolve_intent(intent)
