@@ -97,6 +97,17 @@ def test_every_part_has_source_maker_and_known_roles() -> None:
                 assert pin.supply is not None and pin.supply.min <= pin.supply.max
 
 
+def test_every_mcu_signal_pin_states_its_levels_in_the_data_file() -> None:
+    raw = json.loads(CATALOG_PATH.read_text(encoding="utf-8"))
+    for part in raw["parts"]:
+        if part["category"] != "mcu":
+            continue
+        for pin in part["pins"]:
+            if pin["dir"] in ("in", "out", "io", "od"):
+                assert isinstance(pin.get("five_v_tolerant"), bool), (part["id"], pin["name"])
+                assert pin.get("vmax"), (part["id"], pin["name"])
+
+
 def test_every_mcu_signal_pin_knows_its_voltage_limits() -> None:
     for part in CAT.parts:
         if not part.is_mcu:

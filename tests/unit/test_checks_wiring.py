@@ -194,6 +194,17 @@ HAZARDS: dict[str, tuple[Wiring, str, str]] = {
         "reserved-pin",
         "error",
     ),
+    "gpio0 driven by a sensor output": (
+        wiring(
+            [ESP, PSU, ("pir", "pir-hc-sr501")],
+            "psu.V+~pir.VCC",
+            "psu.GND~pir.GND",
+            "psu.GND~mcu.GND",
+            "pir.OUT~mcu.GPIO0",
+        ),
+        "reserved-pin",
+        "warning",
+    ),
     "input-only pin driving a relay module": (
         wiring(
             [ESP, PSU, ("relay", "relay-module-5v")],
@@ -295,6 +306,41 @@ HAZARDS: dict[str, tuple[Wiring, str, str]] = {
             "mcu.GPIO16~strip.DIN",
         ),
         "logic-level",
+        "warning",
+    ),
+    "5 V relay coil on a 12 V rail": (
+        wiring(
+            [
+                UNO,
+                ("psu12", "supply-12v"),
+                ("k1", "relay-5v-coil"),
+                ("q1", "npn-2n2222"),
+                ("rb", "resistor", {"value": 1000}),
+                ("d1", "diode-1n4007"),
+            ],
+            "psu12.V+~k1.COIL1",
+            "k1.COIL2~q1.C",
+            "q1.E~psu12.GND",
+            "psu12.GND~mcu.GND",
+            "mcu.D7~rb.1",
+            "rb.2~q1.B",
+            "d1.CATHODE~k1.COIL1",
+            "d1.ANODE~k1.COIL2",
+        ),
+        "supply-voltage",
+        "error",
+    ),
+    "6 V motor on a 12 V driver": (
+        wiring(
+            [ESP, ("psu12", "supply-12v"), ("drv", "l298n"), ("m", "dc-motor")],
+            "psu12.V+~drv.12V",
+            "psu12.GND~drv.GND",
+            "drv.GND~mcu.GND",
+            "mcu.GPIO25~drv.IN1",
+            "drv.OUT1~m.M+",
+            "drv.OUT2~m.M-",
+        ),
+        "supply-voltage",
         "warning",
     ),
     "hc-sr04 on 3.3 V": (
@@ -414,12 +460,12 @@ CLEAN: dict[str, Wiring] = {
     "motor on an l298n with joined grounds": wiring(
         [
             ESP,
-            ("psu12", "supply-12v"),
+            ("psu12", "battery-pack-4aa"),
             ("drv", "l298n"),
             ("m", "dc-motor"),
         ],
-        "psu12.V+~drv.12V",
-        "psu12.GND~drv.GND",
+        "psu12.+~drv.12V",
+        "psu12.-~drv.GND",
         "drv.GND~mcu.GND",
         "mcu.GPIO25~drv.IN1",
         "mcu.GPIO26~drv.IN2",

@@ -122,6 +122,21 @@ class Pin(_Frozen):
     source: Source | None = None
     aliases: tuple[str, ...] = ()
     note: str | None = None
+    five_v_tolerant: bool | None = None
+
+    @model_validator(mode="after")
+    def _tolerance(self) -> Pin:
+        """5 V tolerance is stated per pin in the data; it must agree with ``vmax``.
+
+        None when the limit follows a rail (a module's pins tolerate what its VCC is).
+        """
+        if self.vmax is not None:
+            derived = self.vmax >= 5.0
+            if self.five_v_tolerant is None:
+                object.__setattr__(self, "five_v_tolerant", derived)
+            elif self.five_v_tolerant != derived:
+                raise ValueError(f"{self.name}: five_v_tolerant contradicts vmax {self.vmax}")
+        return self
 
     @property
     def rails(self) -> tuple[str, ...]:
@@ -144,13 +159,6 @@ class Pin(_Frozen):
     @property
     def gives_power(self) -> bool:
         return self.source is not None
-
-    @property
-    def five_v_tolerant(self) -> bool | None:
-        """True/False from ``vmax``; None when the limit follows a rail (it depends on wiring)."""
-        if self.vmax is None:
-            return None
-        return self.vmax >= 5.0
 
     def has_role(self, *roles: str) -> bool:
         return any(r in self.roles for r in roles)

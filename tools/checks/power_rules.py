@@ -28,6 +28,8 @@ def rule_supply_voltage(nl: Netlist) -> list[Finding]:
             continue
         power_pins = [p for p in part.pins if p.takes_power]
         if not power_pins:
+            if part.load is not None and part.supply is not None:
+                out += _load_voltage(nl, comp)
             continue
         wired = any((comp.id, p.name) in nl.net_of for p in part.pins)
         powered = False
@@ -167,6 +169,53 @@ def rule_supply_voltage(nl: Netlist) -> list[Finding]:
                 )
             )
     return out
+
+
+def _load_voltage(nl: Netlist, comp: Comp) -> list[Finding]:
+    """A coil or motor with no supply pin: judge the highest rail on its terminals.
+
+    A driver's own drop (about 2 V in an L298N) is ignored, which errs towards warning.
+    """
+    part = comp.part
+    assert part is not None and part.supply is not None
+    rails = [
+        (nl.rails[n], p.name)
+        for p in part.pins
+        if p.has_role("coil", "motor-terminal")
+        and (n := nl.net_of.get((comp.id, p.name))) is not None
+        and n in nl.rails
+    ]
+    if not rails:
+        return []
+    rail, pin_name = max(rails, key=lambda r: r[0].v)
+    lo, hi = part.supply.min, part.supply.max
+    here = f"{comp.id}.{pin_name}"
+    src = " / ".join(ref_text(s) for s in rail.sources[:2])
+    if rail.v > hi + TOLERANCE_V:
+        return [
+            Finding(
+                rule="supply-voltage",
+                severity=part.overvoltage,
+                message=f"{comp.describe()} is rated {lo:g}-{hi:g} V but gets {rail.v:g} V "
+                f"from {src}.",
+                components=[comp.id],
+                pins=[here],
+                fix=f"Drive it from a {hi:g} V-or-lower supply, or pick a {rail.v:g} V version.",
+            )
+        ]
+    if rail.v < lo - TOLERANCE_V:
+        return [
+            Finding(
+                rule="supply-voltage",
+                severity="warning",
+                message=f"{comp.describe()} needs {lo:g}-{hi:g} V but gets only {rail.v:g} V "
+                f"from {src}; it may not move or pull in.",
+                components=[comp.id],
+                pins=[here],
+                fix=f"Give it a supply within {lo:g}-{hi:g} V.",
+            )
+        ]
+    return []
 
 
 def _range(comp: Comp) -> str:
@@ -464,7 +513,8 @@ def rule_reserved_pins(nl: Netlist) -> list[Finding]:
 
     ESP32 GPIO6-11 run the SPI flash (ESP32-WROOM-32 datasheet): touching them crashes the
     chip. Strapping pins held at the wrong level at reset stop a normal boot (see
-    ``STRAPS``); a part's output on one merely might, which is noted. The USB serial pins
+    ``STRAPS``); a part's output on one (a PIR's OUT idles low, which on GPIO0 means
+    download mode) might, which is a warning on the pins whose wrong level stops the boot. The USB serial pins
     (Uno D0/D1, ESP32 GPIO1/GPIO3) block uploads and the serial monitor when a part drives
     them, and the Pico's GP23-GP25 are not on the header at all.
     """
@@ -543,7 +593,7 @@ def rule_reserved_pins(nl: Netlist) -> list[Finding]:
                 out.append(
                     Finding(
                         rule="reserved-pin",
-                        severity="info",
+                        severity="warning" if sev == "error" else "info",
                         message=f"{here} is a boot strapping pin {how}; if that output is {bad} "
                         f"at reset, {why}.",
                         components=[comp.id],
