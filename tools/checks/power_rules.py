@@ -514,9 +514,9 @@ def rule_reserved_pins(nl: Netlist) -> list[Finding]:
     ESP32 GPIO6-11 run the SPI flash (ESP32-WROOM-32 datasheet): touching them crashes the
     chip. Strapping pins held at the wrong level at reset stop a normal boot (see
     ``STRAPS``); a part's output on one (a PIR's OUT idles low, which on GPIO0 means
-    download mode) might, which is a warning on the pins whose wrong level stops the boot. The USB serial pins
-    (Uno D0/D1, ESP32 GPIO1/GPIO3) block uploads and the serial monitor when a part drives
-    them, and the Pico's GP23-GP25 are not on the header at all.
+    download mode) might, which is a warning on the pins whose wrong level stops the boot.
+    The USB serial pins (Uno D0/D1, ESP32 GPIO1/GPIO3) block uploads and the serial monitor
+    when a part drives them, and the Pico's GP23-GP25 are not on the header at all.
     """
     out = []
     for comp in nl.mcus():
