@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import socket
 from pathlib import Path
 
 from app.web.config import TOKEN_ENV, BindRefused, WebConfig, is_loopback
@@ -20,6 +21,7 @@ def serve(host: str, port: int, data_dir: Path | None = None, log_level: str = "
     config = WebConfig.for_bind(host, data_dir)
     # Open the store now so a bad data directory fails with one line, before listening.
     ArtifactStore.open(config.data_dir).close()
+    _check_port_free(host, port)
     shown = f"[{host}]" if ":" in host else host
     note = "" if is_loopback(host) else f" (every request needs {TOKEN_ENV})"
     print(f"Ohm dashboard on http://{shown}:{port}{note}. Ctrl-C to stop.", flush=True)
@@ -33,3 +35,16 @@ def serve(host: str, port: int, data_dir: Path | None = None, log_level: str = "
         server_header=False,
         timeout_graceful_shutdown=15,
     )
+
+
+def _check_port_free(host: str, port: int) -> None:
+    """Fail with one line when the address is taken, rather than uvicorn's log record."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise BindRefused(
+                f"cannot listen on {host}:{port}: {exc.strerror or exc}; choose another --port"
+            ) from None

@@ -16,7 +16,7 @@ import pkgutil
 from collections.abc import Callable
 from functools import cache
 from types import ModuleType
-from typing import Any
+from typing import Any, cast
 
 from tools.schemas import Wiring
 
@@ -26,10 +26,10 @@ WiringSvgRenderer = Callable[[Wiring], str]
 
 # Names a renderer is looked up by, most specific first.
 CANDIDATES: tuple[tuple[str, str], ...] = (
+    ("exports.svg", "render_wiring_svg"),
     ("exports", "render_wiring_svg"),
     ("exports", "wiring_svg"),
     ("exports", "wiring_to_svg"),
-    ("exports.svg", "render_wiring_svg"),
     ("exports.svg", "render_wiring"),
     ("exports.svg", "wiring_svg"),
     ("exports.wiring_svg", "render_wiring_svg"),
@@ -74,13 +74,40 @@ def wiring_svg_renderer() -> WiringSvgRenderer | None:
     return None
 
 
-def render_wiring_svg(wiring: Wiring) -> str | None:
-    """The diagram as SVG text, or None when no renderer exists or it failed."""
+def _as_findings(findings: list[dict[str, Any]]) -> list[Any]:
+    """Stored findings as the checks' own model, for renderers that mark them."""
+    try:
+        from tools.checks.findings import Finding
+    except ImportError:
+        return []
+    out = []
+    for f in findings:
+        try:
+            out.append(Finding.model_validate(f))
+        except ValueError:
+            continue
+    return out
+
+
+def _takes_findings(renderer: Callable[..., Any]) -> bool:
+    try:
+        params = list(inspect.signature(renderer).parameters.values())
+    except (TypeError, ValueError):
+        return False
+    return len(params) > 1 and params[1].name == "findings"
+
+
+def render_wiring_svg(wiring: Wiring, findings: list[dict[str, Any]] | None = None) -> str | None:
+    """The diagram as SVG text (with the version's findings marked when the renderer can),
+    or None when no renderer exists or it failed."""
     renderer = wiring_svg_renderer()
     if renderer is None:
         return None
     try:
-        svg = renderer(wiring)
+        if findings and _takes_findings(renderer):
+            svg: Any = cast(Callable[..., Any], renderer)(wiring, _as_findings(findings))
+        else:
+            svg = renderer(wiring)
     except Exception:
         log.exception("the wiring diagram could not be rendered")
         return None

@@ -388,7 +388,7 @@ async def wiring_diagram(
     svg = None
     if not v.deleted:
         try:
-            svg = render_wiring_svg(parse_wiring(v.content))
+            svg = render_wiring_svg(parse_wiring(v.content), v.findings)
         except ArtifactContentError:
             svg = None
     if svg is None:

@@ -6,8 +6,6 @@ from __future__ import annotations
 import io
 import json
 import re
-import sys
-import types
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,7 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 from langchain_core.messages import AIMessage
 
-from app.web import WebConfig, create_app
+from app.web import WebConfig, create_app, diagram
 from app.web.diagram import wiring_svg_renderer
 from app.web.security import CSRF_COOKIE
 from graph.assembly_line import AssemblyLine
@@ -223,24 +221,41 @@ def test_wiring_drawer_shows_the_connection_table(client: TestClient, store: Art
     assert "Wire SDA first" in html
 
 
-def test_wiring_diagram_comes_from_exports_when_it_exists(
+def test_wiring_diagram_is_drawn_by_exports_with_findings_marked(
+    client: TestClient, store: ArtifactStore
+) -> None:
+    store.create_project("w")
+    v = store.write("w", "wiring", lambda _p: json.dumps(WIRING)).version
+    store.set_findings(
+        v.id,
+        [{"rule": "pull-ups", "severity": "warning", "message": "I2C needs pull-ups",
+          "components": ["env"], "pins": ["env.SDA"], "fix": "Add 4.7k to 3V3"}],
+    )  # fmt: skip
+    wiring_svg_renderer.cache_clear()
+    renderer = wiring_svg_renderer()
+    assert renderer is not None and renderer.__module__.startswith("exports")
+    html = section(client.get("/projects/w/new").text, "drawer-wiring")
+    assert 'src="/projects/w/artifacts/wiring/diagram.svg?version=1"' in html
+    svg = client.get("/projects/w/artifacts/wiring/diagram.svg", params={"version": 1})
+    assert svg.headers["content-type"].startswith("image/svg+xml")
+    assert svg.text.lstrip().startswith(("<svg", "<?xml"))
+    assert "I2C needs pull-ups" in svg.text, "the version's findings are marked"
+    assert "script-src" not in svg.headers["content-security-policy"]
+
+
+def test_without_a_renderer_the_wiring_drawer_shows_the_table_only(
     client: TestClient, store: ArtifactStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     store.create_project("w")
     store.write("w", "wiring", lambda _p: json.dumps(WIRING))
-    fake = types.ModuleType("exports")
-    fake.render_wiring_svg = lambda wiring: (  # type: ignore[attr-defined]
-        f'<svg xmlns="http://www.w3.org/2000/svg"><text>{len(wiring.connections)}</text></svg>'
-    )
-    monkeypatch.setitem(sys.modules, "exports", fake)
+    monkeypatch.setattr(diagram, "CANDIDATES", ())
+    monkeypatch.setattr(diagram, "_import", lambda _name: None)
     wiring_svg_renderer.cache_clear()
     try:
         html = section(client.get("/projects/w/new").text, "drawer-wiring")
-        assert 'src="/projects/w/artifacts/wiring/diagram.svg?version=1"' in html
-        svg = client.get("/projects/w/artifacts/wiring/diagram.svg", params={"version": 1})
-        assert svg.headers["content-type"].startswith("image/svg+xml")
-        assert "<text>1</text>" in svg.text
-        assert "script-src" not in svg.headers["content-security-policy"]
+        assert "diagram.svg" not in html
+        assert "mcu.GPIO21" in html
+        assert client.get("/projects/w/artifacts/wiring/diagram.svg").status_code == 404
     finally:
         wiring_svg_renderer.cache_clear()
 

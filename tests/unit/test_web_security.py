@@ -3,6 +3,7 @@ and keys that never reach the browser."""
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -77,6 +78,17 @@ def test_ohm_serve_refuses_a_public_address_in_one_line(monkeypatch: pytest.Monk
     bad_port = CliRunner().invoke(cli_app, ["serve", "--port", "70000"])
     assert bad_port.exit_code == 1
     assert "port 70000 is out of range" in bad_port.output
+
+
+def test_ohm_serve_explains_a_taken_port(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = CliRunner().invoke(cli_app, ["serve", "--port", str(port)])
+    assert result.exit_code == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in result.output
+    assert "choose another --port" in result.output
 
 
 # ------------------------------------------------------------------- host check
