@@ -167,15 +167,31 @@ class TimelineGroup:
 
     title: str
     steps: list[CheckpointInfo] = field(default_factory=list)
+    off_branch: set[str] = field(default_factory=set)
+    """Checkpoints on another branch than the one shown (left behind by a fork)."""
 
 
-def group_timeline(timeline: list[CheckpointInfo]) -> list[TimelineGroup]:
+def branch_of(timeline: list[CheckpointInfo], head: str | None) -> set[str]:
+    """The checkpoint ids from ``head`` (default: the newest) back to the first."""
+    parents = {cp.checkpoint_id: cp.parent_id for cp in timeline}
+    cur = head or (timeline[-1].checkpoint_id if timeline else None)
+    seen: set[str] = set()
+    while cur and cur not in seen:
+        seen.add(cur)
+        cur = parents.get(cur)
+    return seen
+
+
+def group_timeline(timeline: list[CheckpointInfo], head: str | None = None) -> list[TimelineGroup]:
+    on_branch = branch_of(timeline, head)
     groups: list[TimelineGroup] = []
     for cp in timeline:
         if cp.node in ("input", "fork:classify", "update:classify") or not groups:
             groups.append(TimelineGroup(title=""))
         group = groups[-1]
         group.steps.append(cp)
+        if cp.checkpoint_id not in on_branch:
+            group.off_branch.add(cp.checkpoint_id)
         if not group.title and cp.node == "__start__":
             group.title = cp.message
         if not group.title and cp.node.startswith(("fork:", "update:")):
@@ -222,7 +238,7 @@ async def workspace(
         thread=thread,
         thread_id=thread_id,
         turns=turns,
-        groups=group_timeline(timeline),
+        groups=group_timeline(timeline, checkpoint.checkpoint_id if checkpoint else None),
         checkpoint=checkpoint,
         can_fork=can_fork(checkpoint) if checkpoint else False,
         drawers=build_drawers(svc.store, versions),

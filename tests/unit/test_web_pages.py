@@ -373,3 +373,29 @@ def test_hostile_chat_text_is_escaped(client: TestClient, store: ArtifactStore) 
     html = client.get("/projects/x/threads/t1").text
     assert "&lt;img src=x onerror=" in html
     assert "<img src=x" not in html and "<script>x" not in html
+
+
+def test_after_a_fork_the_left_branch_is_marked_in_the_timeline(
+    client: TestClient, store: ArtifactStore, models: ModelBook
+) -> None:
+    store.create_project("weather")
+    run_turns(client, "weather", "t1", "A weather station", "What parts do I need?")
+    assert "off-branch" not in client.get("/projects/weather/threads/t1").text
+    timeline = client.get("/api/projects/weather/threads/t1/checkpoints").json()
+    classified = next(c for c in timeline if c["intent"] == "BOM")
+    wrote_bom = next(c for c in timeline if any(a["type"] == "bom" for a in c["artifacts"]))
+    models.add("conversational", AIMessage("Let us talk it through first."))
+    client.post(
+        f"/api/projects/weather/threads/t1/checkpoints/{classified['checkpoint_id']}/fork",
+        json={"intent": "CHAT", "stream": False},
+        headers=JSON,
+    )
+    html = client.get("/projects/weather/threads/t1").text
+    left = re.search(
+        rf'<li class="timeline-step off-branch">\s*<a href="[^"]*/{wrote_bom["checkpoint_id"]}"',
+        html,
+    )
+    assert left, "the step that wrote the BOM is on the branch the fork left"
+    assert "Let us talk it through first." in html
+    old = client.get(f"/projects/weather/threads/t1/checkpoints/{wrote_bom['checkpoint_id']}").text
+    assert 'class="timeline-step current"' in old, "viewing the old branch shows it as current"
