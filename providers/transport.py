@@ -70,6 +70,12 @@ def _rotated(old: Lease, new: Lease, outcome: Outcome) -> None:
     )
 
 
+def _verdict(response: httpx2.Response, pool: KeyPool) -> Outcome:
+    if response.status_code < 400:
+        return Outcome("ok", response.status_code)
+    return classify(response.status_code, response.headers, response.content, pool.clock.now())
+
+
 def _is_event_stream(response: httpx2.Response) -> bool:
     return response.headers.get("content-type", "").startswith("text/event-stream")
 
@@ -171,44 +177,57 @@ class RotatingTransport(httpx2.BaseTransport):
         self.inner = inner or httpx2.HTTPTransport()
 
     def handle_request(self, request: httpx2.Request) -> httpx2.Response:
-        pool = self.pool
-        tries = _Attempts(len(pool))
-        lease = pool.acquire()
+        tries = _Attempts(len(self.pool))
+        lease = self.pool.acquire()
         while True:
-            tries.count += 1
-            _authorize(request, lease)
             try:
-                response = self._accept(self.inner.handle_request(request), request, lease)
-            except httpx2.TransportError as exc:
-                outcome = classify_exception(exc)
-                pool.report(lease, outcome)
-                pool.release(lease)
-                nxt = self._elsewhere(tries, lease)
-                if nxt is None:
-                    raise
-                _rotated(lease, nxt, outcome)
-                lease = nxt
-                continue
-            outcome = (
-                classify(response.status_code, response.headers, response.content, pool.clock.now())
-                if response.status_code >= 400
-                else Outcome("ok", response.status_code)
-            )
+                result = self._attempt(request, lease, tries)
+            except BaseException:
+                self.pool.release(lease)  # cancelled or failed: the key is free again
+                raise
+            if isinstance(result, httpx2.Response):
+                return result
+            lease = result
+
+    def _attempt(
+        self, request: httpx2.Request, lease: Lease, tries: _Attempts
+    ) -> httpx2.Response | Lease:
+        """Send ``request`` on ``lease``: the answer for the caller, or the next key."""
+        pool = self.pool
+        tries.count += 1
+        _authorize(request, lease)
+        try:
+            response = self._accept(self.inner.handle_request(request), request, lease)
+        except httpx2.TransportError as exc:
+            outcome = classify_exception(exc)
             pool.report(lease, outcome)
-            if outcome.kind == "ok":
-                if not _is_event_stream(response) or response.status_code >= 300:
-                    pool.release(lease)
-                return response
             pool.release(lease)
-            nxt = None
-            if outcome.rotates and not tries.exhausted():
-                nxt = pool.acquire(tries.failed)
-            elif outcome.kind == "transient":
-                nxt = self._elsewhere(tries, lease)
+            nxt = self._elsewhere(tries, lease)
             if nxt is None:
-                return _scrubbed(response, pool)
+                raise
             _rotated(lease, nxt, outcome)
-            lease = nxt
+            return nxt
+        outcome = _verdict(response, pool)
+        if outcome.kind == "ok":
+            try:
+                pool.report(lease, outcome)
+            except BaseException:
+                response.close()
+                raise
+            if not _is_event_stream(response) or response.status_code >= 300:
+                pool.release(lease)
+            return response
+        pool.report(lease, outcome)
+        pool.release(lease)
+        nxt = None
+        if outcome.rotates and not tries.exhausted():
+            nxt = pool.acquire(tries.failed)
+        elif outcome.kind == "transient":
+            nxt = self._elsewhere(tries, lease)
+        if nxt is None:
+            return _scrubbed(response, pool)
+        _rotated(lease, nxt, outcome)
+        return nxt
 
     def _elsewhere(self, tries: _Attempts, lease: Lease) -> Lease | None:
         tries.failed.add(lease.index)
@@ -259,46 +278,58 @@ class AsyncRotatingTransport(httpx2.AsyncBaseTransport):
         self.inner = inner or httpx2.AsyncHTTPTransport()
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
-        pool = self.pool
-        tries = _Attempts(len(pool))
-        lease = await pool.aacquire()
+        tries = _Attempts(len(self.pool))
+        lease = await self.pool.aacquire()
         while True:
-            tries.count += 1
-            _authorize(request, lease)
             try:
-                response = await self._accept(
-                    await self.inner.handle_async_request(request), request, lease
-                )
-            except httpx2.TransportError as exc:
-                outcome = classify_exception(exc)
-                await pool.areport(lease, outcome)
-                pool.release(lease)
-                nxt = await self._elsewhere(tries, lease)
-                if nxt is None:
-                    raise
-                _rotated(lease, nxt, outcome)
-                lease = nxt
-                continue
-            outcome = (
-                classify(response.status_code, response.headers, response.content, pool.clock.now())
-                if response.status_code >= 400
-                else Outcome("ok", response.status_code)
+                result = await self._attempt(request, lease, tries)
+            except BaseException:
+                self.pool.release(lease)  # cancelled or failed: the key is free again
+                raise
+            if isinstance(result, httpx2.Response):
+                return result
+            lease = result
+
+    async def _attempt(
+        self, request: httpx2.Request, lease: Lease, tries: _Attempts
+    ) -> httpx2.Response | Lease:
+        pool = self.pool
+        tries.count += 1
+        _authorize(request, lease)
+        try:
+            response = await self._accept(
+                await self.inner.handle_async_request(request), request, lease
             )
+        except httpx2.TransportError as exc:
+            outcome = classify_exception(exc)
             await pool.areport(lease, outcome)
-            if outcome.kind == "ok":
-                if not _is_event_stream(response) or response.status_code >= 300:
-                    pool.release(lease)
-                return response
             pool.release(lease)
-            nxt = None
-            if outcome.rotates and not tries.exhausted():
-                nxt = await pool.aacquire(tries.failed)
-            elif outcome.kind == "transient":
-                nxt = await self._elsewhere(tries, lease)
+            nxt = await self._elsewhere(tries, lease)
             if nxt is None:
-                return _scrubbed(response, pool)
+                raise
             _rotated(lease, nxt, outcome)
-            lease = nxt
+            return nxt
+        outcome = _verdict(response, pool)
+        if outcome.kind == "ok":
+            try:
+                await pool.areport(lease, outcome)
+            except BaseException:
+                await response.aclose()
+                raise
+            if not _is_event_stream(response) or response.status_code >= 300:
+                pool.release(lease)
+            return response
+        await pool.areport(lease, outcome)
+        pool.release(lease)
+        nxt = None
+        if outcome.rotates and not tries.exhausted():
+            nxt = await pool.aacquire(tries.failed)
+        elif outcome.kind == "transient":
+            nxt = await self._elsewhere(tries, lease)
+        if nxt is None:
+            return _scrubbed(response, pool)
+        _rotated(lease, nxt, outcome)
+        return nxt
 
     async def _elsewhere(self, tries: _Attempts, lease: Lease) -> Lease | None:
         tries.failed.add(lease.index)

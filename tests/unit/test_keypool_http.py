@@ -615,3 +615,13 @@ async def test_dropped_connections_on_every_key_reach_the_caller() -> None:
         assert hangup.seen == [mask(KEYS[0])]
     finally:
         hangup.close()
+
+
+@pytest.mark.parametrize("mode", ("ainvoke", "astream"))
+async def test_a_cancelled_call_frees_its_key(own_server: OfflineServer, mode: str) -> None:
+    rig = Rig.build(own_server.base_url)
+    own_server.faults.set("*", [Fault(status=200, delay_s=1.0)])
+    with pytest.raises(TimeoutError):
+        await asyncio.wait_for(rig.ask(mode), 0.2)
+    assert [s.in_flight for s in rig.pool.snapshot()] == [0, 0, 0]
+    assert rig.events == []
