@@ -51,8 +51,10 @@ def _unavailable(reason: str) -> None:
     pytest.skip(reason)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    """Chromium for one module. Not session-wide: the sync Playwright driver holds an event
+    loop on the main thread, which would break the async tests that run after it."""
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
