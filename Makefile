@@ -38,11 +38,10 @@ test: lint typecheck unit
 # LangGraph's local API server for Studio, on Ohm's data directory. The two variables turn
 # off the CLI's usage analytics and the server's version check, so it starts with no
 # outbound connection; with no Bytez key set the graph answers with the offline model.
-# --allow-blocking: the graph's nodes call the synchronous artifact store. Pass more
-# options with STUDIO_ARGS, e.g. `make studio STUDIO_ARGS="--port 2025"`.
+# Pass more options with STUDIO_ARGS, e.g. `make studio STUDIO_ARGS="--port 2025"`.
 studio: install-dev
 	LANGGRAPH_CLI_NO_ANALYTICS=1 LANGGRAPH_NO_VERSION_CHECK=true \
-		$(BIN)/langgraph dev --no-browser --allow-blocking $(STUDIO_ARGS)
+		$(BIN)/langgraph dev --no-browser $(STUDIO_ARGS)
 
 clean:
 	rm -rf $(VENV) .ohm .pytest_cache .mypy_cache .ruff_cache

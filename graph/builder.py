@@ -12,6 +12,7 @@ Routing uses conditional edges (not ``Command(goto=...)``) so a fork made with
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from contextlib import AbstractContextManager
 from typing import Any
@@ -97,7 +98,11 @@ def build_graph(deps: Deps | None = None) -> OhmGraph:
             raise ValueError("the message is empty")
         thread = _thread_id(runtime)
         if thread:
-            deps.store().ensure_thread(thread, ctx.project, title=message_text(messages[0])[:80])
+            title = message_text(messages[0])[:80]
+            # The store is synchronous; keep it off the event loop (the dev server checks).
+            await asyncio.to_thread(
+                lambda: deps.store().ensure_thread(thread, ctx.project, title=title)
+            )
         update: dict[str, Any] = {
             "previous_agent": state.get("agent"),
             "steps": 0,
@@ -173,7 +178,7 @@ def _add_specialist(builder: OhmGraph, name: str, deps: Deps) -> None:
         last = update["messages"][-1]
         thread = _thread_id(runtime)
         if thread and isinstance(last, AIMessage) and not last.tool_calls:
-            deps.store().set_thread_agent(thread, name)
+            await asyncio.to_thread(lambda: deps.store().set_thread_agent(thread, name))
         return update
 
     def next_step(state: OhmState) -> str:

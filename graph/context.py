@@ -1,27 +1,35 @@
 """The runtime context of a run: which project, which thread, and what the caller forces.
 
-Studio shows these fields as editable inputs; every one has a default so that a run
-started with only a message works.
+Studio shows these fields as editable inputs (with these descriptions); every one has a
+default so that a run started with only a message works.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Annotated
+
+from pydantic import Field
 
 
 @dataclass
 class OhmContext:
-    project: str = "default"
-    """Project the turn belongs to; every tool call acts on this project only."""
-
-    thread_id: str | None = None
-    """Thread id when the run has no checkpointer config to take it from."""
-
-    agent: str | None = None
-    """Force a specialist (bom, code, wiring, debug, chat, or a full agent name)."""
-
-    models: dict[str, str] = field(default_factory=dict)
-    """Per-agent model ids for this run, e.g. {"bom_generator": "google/gemini-2.5-flash"}."""
-
-    temperatures: dict[str, float] = field(default_factory=dict)
-    """Per-agent temperatures for this run."""
+    project: Annotated[
+        str, Field(description="Project the turn belongs to; every tool acts on it only.")
+    ] = "default"
+    thread_id: Annotated[
+        str | None, Field(description="Thread id when the run config does not carry one.")
+    ] = None
+    agent: Annotated[
+        str | None,
+        Field(description="Force a specialist: bom, code, wiring, debug, chat (skips routing)."),
+    ] = None
+    models: Annotated[
+        dict[str, str],
+        Field(
+            description='Per-agent model ids, e.g. {"bom_generator": "google/gemini-2.5-flash"}.'
+        ),
+    ] = field(default_factory=dict)
+    temperatures: Annotated[
+        dict[str, float], Field(description='Per-agent temperatures, e.g. {"debugger": 0.2}.')
+    ] = field(default_factory=dict)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
 from langchain_core.exceptions import OutputParserException
 from langchain_core.messages import AIMessage, AnyMessage, HumanMessage, SystemMessage
+from openai import APIResponseValidationError
 from pydantic import BaseModel, Field, ValidationError
 
 from .agents import AGENT_TO_INTENT, FALLBACK_INTENT, INTENT_TO_AGENT, Intent, agent_spec
@@ -79,12 +81,15 @@ async def classify_intent(
     Provider failures (no key available, network down) are not "unusable output": they
     propagate, because no specialist could answer either.
     """
-    spec = agent_spec("orchestrator", model_overrides, temperature_overrides)
-    model = models(spec)
+    spec = await asyncio.to_thread(
+        agent_spec, "orchestrator", model_overrides, temperature_overrides
+    )
+    model = await asyncio.to_thread(models, spec)
     chain = model.with_structured_output(
         IntentDecision, method="function_calling", include_raw=True
     )
-    prompt = [SystemMessage(spec.prompt), HumanMessage(classifier_input(messages, previous_agent))]
+    system = await asyncio.to_thread(lambda: spec.prompt)
+    prompt = [SystemMessage(system), HumanMessage(classifier_input(messages, previous_agent))]
     problem: str
     try:
         out = await chain.ainvoke(prompt)
@@ -98,7 +103,7 @@ async def classify_intent(
             }
         err = out.get("parsing_error") if isinstance(out, dict) else None
         problem = f"unusable classification ({err or 'no intent returned'})"
-    except (OutputParserException, ValidationError, ValueError, KeyError, TypeError) as exc:
+    except (OutputParserException, ValidationError, ValueError, APIResponseValidationError) as exc:
         problem = f"unusable classification ({type(exc).__name__})"
     log.warning("classifier fell back to %s: %s", FALLBACK_INTENT, problem)
     return {

@@ -7,6 +7,7 @@ and the current turn in full (tool calls and results included).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from typing import Any
@@ -103,7 +104,8 @@ async def run_specialist(
     models: dict[str, str] | None,
     temperatures: dict[str, float] | None,
 ) -> dict[str, Any]:
-    spec = agent_spec(name, models, temperatures)
+    # Config files, the store and the first model are synchronous work: do it off the loop.
+    spec = await asyncio.to_thread(agent_spec, name, models, temperatures)
     messages: list[AnyMessage] = list(state.get("messages", []))
     steps = int(state.get("steps") or 0)
     earlier, turn = split_turn(messages)
@@ -114,9 +116,12 @@ async def run_specialist(
         reply.response_metadata["ohm"] = {**meta, "limited": True}
         return {"messages": [reply], "steps": steps}
 
-    snapshot = project_snapshot(project, deps.store().list_latest(project))
-    system = SystemMessage(f"{spec.prompt}\n\n---\n{snapshot}")
-    model = deps.models(spec)
+    def prepare() -> tuple[str, Any]:
+        snapshot = project_snapshot(project, deps.store().list_latest(project))
+        return f"{spec.prompt}\n\n---\n{snapshot}", deps.models(spec)
+
+    prompt, model = await asyncio.to_thread(prepare)
+    system = SystemMessage(prompt)
     bound = model.bind_tools(tools) if tools else model
     response = await bound.ainvoke([system, *condensed_history(earlier), *turn])
     steps += 1

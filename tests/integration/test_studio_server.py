@@ -182,9 +182,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevServer]:
     log = root / "server.log"
     with log.open("wb") as out:
         proc = subprocess.Popen(
-            # --no-reload: one process, no file watcher; --allow-blocking: the graph's nodes
-            # call the synchronous artifact store (see tests/unit/test_studio_graph.py).
-            [cli, "dev", "--no-browser", "--no-reload", "--allow-blocking", *listen],
+            # --no-reload: one process, no file watcher. No --allow-blocking: the graph must
+            # pass the server's blocking-call guard (see tests/unit/test_studio_graph.py).
+            [cli, "dev", "--no-browser", "--no-reload", *listen],
             cwd=work,
             env=env,
             stdin=subprocess.DEVNULL,

@@ -270,7 +270,7 @@ async def test_provider_failure_keeps_the_message_and_resume_finishes(
     from providers.keypool import KeysUnavailableError
 
     def down(_msgs: object) -> AIMessage:
-        raise KeysUnavailableError("no Bytez key is available right now")
+        raise KeysUnavailableError(total=2, counts={"cooling": 2}, retry_in_s=30.0)
 
     book = ModelBook(
         project_initializer=kickoff_script(),

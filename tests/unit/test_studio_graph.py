@@ -129,12 +129,6 @@ def blocking_error(exc: BaseException | None) -> BaseException | None:
     return exc
 
 
-@pytest.mark.xfail(
-    raises=BlockingCall,
-    strict=True,
-    reason="entry and the specialists call the synchronous artifact store on the event "
-    "loop, which `langgraph dev` rejects unless started with --allow-blocking",
-)
 async def test_the_graph_does_not_block_the_event_loop(tmp_path: Path) -> None:
     """The dev server's check, limited to SQLite calls made on the event loop thread."""
     blockbuster = pytest.importorskip("blockbuster")
