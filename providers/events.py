@@ -21,6 +21,9 @@ _listeners: list[ProviderEventSink] = []
 
 
 def emit(event: dict[str, Any]) -> None:
+    """Report ``event`` (for example ``{"event": "key_rotation", "from_key": "…1a2b",
+    "to_key": "…3c4d", "reason": "rate limited (429)"}``) to the current sink and to every
+    listener. Callers pass masked keys only; nothing here ever sees a raw key."""
     sink = _sink.get()
     for fn in [sink, *_listeners]:
         if fn is None:

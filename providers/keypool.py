@@ -406,11 +406,11 @@ class KeyPool:
                 self._reported.add(lease.index)
             if first:
                 log.warning(
-                    "Bytez key %s was rejected (%s); it stays out of rotation until Ohm "
-                    "restarts. Replace it in BYTEZ_API_KEY_%d.",
+                    "Bytez key %s (number %d in the pool) was rejected (%s); it stays out of "
+                    "rotation until Ohm restarts",
                     lease.masked,
-                    outcome.status,
                     lease.index + 1,
+                    outcome.status,
                 )
         elif outcome.rotates or rec.state == "tripped":
             log.info(
