@@ -165,6 +165,7 @@ class RedisStateStore:
 
     blocking = True
     RETENTION_S = 7 * 24 * 3600
+    MAX_CONFLICTS = 100
 
     def __init__(
         self,
@@ -210,7 +211,7 @@ class RedisStateStore:
         name = self._k(key_id)
         try:
             with self._redis.pipeline() as pipe:
-                while True:
+                for _ in range(self.MAX_CONFLICTS):
                     try:
                         pipe.watch(name)
                         rec = KeyRecord.from_json(pipe.get(name))
@@ -221,6 +222,9 @@ class RedisStateStore:
                         return rec, result
                     except redis.WatchError:
                         continue
+            raise KeyStoreError(
+                f"the key-state store at {self.name} stayed too busy to update a key; try again"
+            )
         except KeyStoreError:
             raise
         except Exception as exc:
