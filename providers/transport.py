@@ -16,7 +16,6 @@ never repeated.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 
@@ -25,8 +24,6 @@ import httpx2
 from .classify import Outcome, classify, classify_exception
 from .events import emit
 from .keypool import KeyPool, Lease
-
-log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS_PER_KEY = 4
 """Safety net for a service that keeps answering 429 with ``Retry-After: 0``."""
@@ -51,12 +48,21 @@ class _Attempts:
     def may_retry_elsewhere(self) -> bool:
         return not self.retried and self.pool_size > 1
 
-    def exhausted(self) -> bool:
+    def used_up(self) -> bool:
         return self.count >= MAX_ATTEMPTS_PER_KEY * self.pool_size
+
+
+PLACEHOLDER_AUTH = "Bearer set-by-ohm-key-pool"
 
 
 def _authorize(request: httpx2.Request, lease: Lease) -> None:
     request.headers["Authorization"] = f"Bearer {lease.key.reveal()}"
+
+
+def _unauthorize(request: httpx2.Request) -> None:
+    """Once sent, the request object lives on in responses and exceptions (``exc.request``):
+    take the key back out of it so that printing its headers cannot show the key."""
+    request.headers["Authorization"] = PLACEHOLDER_AUTH
 
 
 def _rotated(old: Lease, new: Lease, outcome: Outcome) -> None:
@@ -197,7 +203,11 @@ class RotatingTransport(httpx2.BaseTransport):
         tries.count += 1
         _authorize(request, lease)
         try:
-            response = self._accept(self.inner.handle_request(request), request, lease)
+            try:
+                sent = self.inner.handle_request(request)
+            finally:
+                _unauthorize(request)
+            response = self._accept(sent, request, lease)
         except httpx2.TransportError as exc:
             outcome = classify_exception(exc)
             pool.report(lease, outcome)
@@ -220,7 +230,7 @@ class RotatingTransport(httpx2.BaseTransport):
         pool.report(lease, outcome)
         pool.release(lease)
         nxt = None
-        if outcome.rotates and not tries.exhausted():
+        if outcome.rotates and not tries.used_up():
             nxt = pool.acquire(tries.failed)
         elif outcome.kind == "transient":
             nxt = self._elsewhere(tries, lease)
@@ -297,9 +307,11 @@ class AsyncRotatingTransport(httpx2.AsyncBaseTransport):
         tries.count += 1
         _authorize(request, lease)
         try:
-            response = await self._accept(
-                await self.inner.handle_async_request(request), request, lease
-            )
+            try:
+                sent = await self.inner.handle_async_request(request)
+            finally:
+                _unauthorize(request)
+            response = await self._accept(sent, request, lease)
         except httpx2.TransportError as exc:
             outcome = classify_exception(exc)
             await pool.areport(lease, outcome)
@@ -322,7 +334,7 @@ class AsyncRotatingTransport(httpx2.AsyncBaseTransport):
         await pool.areport(lease, outcome)
         pool.release(lease)
         nxt = None
-        if outcome.rotates and not tries.exhausted():
+        if outcome.rotates and not tries.used_up():
             nxt = await pool.aacquire(tries.failed)
         elif outcome.kind == "transient":
             nxt = await self._elsewhere(tries, lease)
