@@ -21,7 +21,7 @@ import yaml
 from rich.console import Console
 from rich.table import Table
 
-from tools.checks import Finding, check_bom, check_code, check_project, check_wiring
+from tools.checks import RULES, Finding, check_bom, check_code, check_project, check_wiring
 from tools.checks.findings import has_errors, sort_findings
 from tools.schemas import (
     ArtifactContentError,
@@ -253,6 +253,18 @@ def code_command(
     except InputError as exc:
         _fail(str(exc))
     _emit(check_code(code, wiring), as_json)
+
+
+@check_app.command("rules")
+def rules_command(as_json: bool = JSON_OPT) -> None:
+    """List the rules the checks apply, with what each one means."""
+    if as_json:
+        typer.echo(json.dumps({"rules": RULES}, indent=2))
+        return
+    table = Table("Rule", "What it catches")
+    for rule, meaning in RULES.items():
+        table.add_row(rule, meaning)
+    Console().print(table)
 
 
 # --------------------------------------------------------------------------- project

@@ -148,3 +148,10 @@ def test_check_artifacts_accepts_stored_content() -> None:
     assert {"supply-voltage", "blocking-call"} <= rules
     same = check_artifacts(None, None, [CodeFile(path="a.ino", content="void loop(){delay(50);}")])
     assert [f.rule for f in same] == ["blocking-call"]
+
+
+def test_rules_lists_every_rule() -> None:
+    res = runner.invoke(check_app, ["rules", "--json"])
+    assert res.exit_code == 0
+    rules = json.loads(res.output)["rules"]
+    assert {"logic-level", "blocking-call", "pin-mismatch", "short-circuit"} <= set(rules)

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tools.checks import Finding, check_wiring
+from tools.checks import RULES, Finding, check_wiring
 from tools.schemas import Wiring
 
 Comp = tuple[str, str] | tuple[str, str, dict[str, Any]]
@@ -557,3 +557,16 @@ def test_clean_circuit_has_no_error(name: str) -> None:
     findings = check_wiring(CLEAN[name])
     errors = [f"{f.rule}: {f.message}" for f in findings if f.severity == "error"]
     assert errors == []
+
+
+def test_every_rule_is_registered_and_every_wiring_rule_is_exercised() -> None:
+    emitted = {f.rule for w, _, _ in HAZARDS.values() for f in check_wiring(w)}
+    assert emitted <= set(RULES)
+    wiring_rules = set(RULES) - {
+        "i2c-address-mismatch",
+        "bom-missing-part",
+        "bom-unwired-part",
+        "blocking-call",
+        "pin-mismatch",
+    }
+    assert {rule for _, rule, _ in HAZARDS.values()} == wiring_rules

@@ -8,11 +8,12 @@ the model; the CLI and the exports use the same functions.
 from tools.checks.bom import check_bom
 from tools.checks.catalog import Catalog, Part, Pin, get_part, load_catalog
 from tools.checks.code import check_code
-from tools.checks.findings import Finding, Severity, has_errors, sort_findings
+from tools.checks.findings import RULES, Finding, Severity, has_errors, sort_findings
 from tools.checks.project import check_project
 from tools.checks.wiring import check_wiring
 
 __all__ = [
+    "RULES",
     "Catalog",
     "Finding",
     "Part",

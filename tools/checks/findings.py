@@ -10,6 +10,32 @@ from pydantic import BaseModel, ConfigDict, Field
 Severity = Literal["error", "warning", "info"]
 SEVERITY_ORDER: dict[str, int] = {"error": 0, "warning": 1, "info": 2}
 
+#: Every rule id the checks emit, with what it means.
+RULES: dict[str, str] = {
+    "logic-level": "a signal's high level is more than the receiving pin tolerates, or too "
+    "low for it to read as high",
+    "supply-voltage": "a part is powered outside its rated range, or not powered at all",
+    "power-budget": "the loads draw more current than their supply can give",
+    "gpio-current": "a GPIO powers a motor, coil, pump, servo or module, or drives a bare "
+    "transistor base",
+    "led-resistor": "an LED has no series resistor, or one too small for its current limit",
+    "flyback-diode": "an inductive load is switched with no diode across it, or a reversed one",
+    "reserved-pin": "a flash, strapping, USB-serial or internal pin is used in a way that "
+    "can stop the board",
+    "input-only-pin": "a pin that can only read is used as an output",
+    "common-ground": "parts exchange signals without a shared ground",
+    "i2c-address-conflict": "two devices on one I2C bus at the same address (or an address "
+    "the part can't have)",
+    "i2c-address-mismatch": "the firmware talks to an I2C address no wired device has",
+    "short-circuit": "a supply is wired to ground, or two different rails are joined",
+    "unknown-part": "a part id that is not in the catalog",
+    "unknown-pin": "a pin name the part does not have",
+    "bom-missing-part": "the wiring uses a part the BOM lacks (or lists too few of)",
+    "bom-unwired-part": "the BOM lists a part the wiring never uses",
+    "blocking-call": "loop() (or a function it calls) waits: delay, pulseIn, busy loops",
+    "pin-mismatch": "a firmware pin is not wired, a wired pin is unused, or the pin does not exist",
+}
+
 
 class Finding(BaseModel):
     """One problem (or note) about a design.
