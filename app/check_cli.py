@@ -12,9 +12,9 @@ The project variant (``ohm check --project P``) reads artifacts from the store a
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import typer
 import yaml
@@ -197,9 +197,17 @@ def _emit(findings: list[Finding], as_json: bool) -> None:
         raise typer.Exit(1)
 
 
-def _fail(message: str) -> None:
+def _fail(message: str) -> NoReturn:
     typer.echo(f"ohm check: {message}", err=True)
     raise typer.Exit(2)
+
+
+def _run(check: Callable[[], list[Finding]], what: str) -> list[Finding]:
+    """Run a check; a failure inside it becomes one line and exit 2, not a traceback."""
+    try:
+        return check()
+    except Exception as exc:  # a bug in a rule must not bury the terminal in a traceback
+        _fail(f"could not check {what}: {type(exc).__name__}: {exc}")
 
 
 # --------------------------------------------------------------------------- commands
@@ -221,7 +229,7 @@ def wiring_command(
         wiring = load_wiring(file)
     except InputError as exc:
         _fail(str(exc))
-    _emit(check_wiring(wiring), as_json)
+    _emit(_run(lambda: check_wiring(wiring), str(file)), as_json)
 
 
 @check_app.command("bom")
@@ -237,7 +245,7 @@ def bom_command(
         wiring = load_wiring(wiring_file) if wiring_file else None
     except InputError as exc:
         _fail(str(exc))
-    _emit(check_bom(bom, wiring), as_json)
+    _emit(_run(lambda: check_bom(bom, wiring), str(file)), as_json)
 
 
 @check_app.command("code")
@@ -252,7 +260,7 @@ def code_command(
         wiring = load_wiring(wiring_file) if wiring_file else None
     except InputError as exc:
         _fail(str(exc))
-    _emit(check_code(code, wiring), as_json)
+    _emit(_run(lambda: check_code(code, wiring), "the firmware"), as_json)
 
 
 @check_app.command("rules")

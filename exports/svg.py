@@ -160,8 +160,13 @@ def render_wiring_svg(
                 'opacity="0.65"/>'
             )
 
+    pinless: dict[str, list[Finding]] = {}
+    for f in findings:
+        for cid in f.components if not f.pins else ():
+            pinless.setdefault(cid, []).append(f)
+    outline = {cid: _worst(fs) for cid, fs in pinless.items()}
     for b in blocks.values():
-        out.append(_block_svg(b, marks, findings))
+        out.append(_block_svg(b, marks, findings, outline.get(b.cid)))
 
     legend, legend_h = _legend(findings, bottom + 10, width)
     height = bottom + 10 + legend_h + MARGIN
@@ -199,11 +204,18 @@ def _worst(findings: Iterable[Finding]) -> str:
     return min((f.severity for f in findings), key=lambda s: order[s], default="info")
 
 
-def _block_svg(b: _Block, marks: dict[tuple[str, str], list[int]], findings: list[Finding]) -> str:
+def _block_svg(
+    b: _Block,
+    marks: dict[tuple[str, str], list[int]],
+    findings: list[Finding],
+    flagged: str | None = None,
+) -> str:
+    stroke = SEVERITY_COLOURS[flagged] if flagged else "#455a64"
+    width = 3 if flagged else 1.5
     lines = [
         f'<g class="block" id="block-{esc(b.cid)}">',
         f'<rect x="{b.x:.0f}" y="{b.y:.0f}" width="{BLOCK_W}" height="{b.height:.0f}" rx="6" '
-        'fill="#eceff1" stroke="#455a64" stroke-width="1.5"/>',
+        f'fill="#eceff1" stroke="{stroke}" stroke-width="{width}"/>',
         f'<text x="{b.x + 8:.0f}" y="{b.y + 16:.0f}" class="title">{esc(_fit(b.title, 26))}'
         f"<title>{esc(b.title)}</title></text>",
         f'<text x="{b.x + 8:.0f}" y="{b.y + 31:.0f}" class="sub">{esc(_fit(b.subtitle, 38))}'

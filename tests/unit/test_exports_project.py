@@ -218,3 +218,11 @@ def test_export_refuses_symlinks_that_point_outside(tmp_path: Path) -> None:
     with pytest.raises(ExportPathError):
         export_project(out, None, WIRING, None, findings=[])
     assert not (outside / "x.svg").exists()
+
+
+def test_svg_outlines_a_block_named_by_a_pinless_finding() -> None:
+    w = Wiring.model_validate({"components": [{"id": "x1", "part": "flux-capacitor"}]})
+    findings = check_wiring(w)
+    assert [f.rule for f in findings] == ["unknown-part"]
+    svg = render_wiring_svg(w, findings)
+    assert 'stroke="#ef6c00" stroke-width="3"' in svg
