@@ -214,6 +214,38 @@ def _run(check: Callable[[], list[Finding]], what: str) -> list[Finding]:
 
 
 JSON_OPT = typer.Option(False, "--json", help='Print {"findings": [...]} as JSON.')
+
+
+@check_app.callback(invoke_without_command=True)
+def check_main(
+    ctx: typer.Context,
+    project: str | None = typer.Option(
+        None, "--project", "-p", help="Check a stored project's current artifacts."
+    ),
+    as_json: bool = JSON_OPT,
+) -> None:
+    """With --project, check every artifact of a project; otherwise use a subcommand."""
+    if ctx.invoked_subcommand is not None:
+        if project:
+            _fail("--project checks a stored project; leave out the subcommand")
+        return
+    if project is None:
+        typer.echo(ctx.get_help())
+        raise typer.Exit(2)
+    from persistence.store import ArtifactStore, StoreError
+    from tools.checks.integration import current_artifacts
+
+    try:
+        store = ArtifactStore.open()
+        store.get_project(project)
+        arts = current_artifacts(store, project)
+    except StoreError as exc:
+        _fail(str(exc))
+    if arts.unreadable:
+        _fail(f"stored artifacts do not fit their schema: {', '.join(arts.unreadable)}")
+    _emit(_run(lambda: check_project(arts.bom, arts.wiring, arts.code), project), as_json)
+
+
 WIRING_OPT = typer.Option(
     None, "--wiring", "-w", help="Wiring file to cross-check against (JSON or YAML)."
 )

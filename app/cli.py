@@ -20,6 +20,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from app.check_cli import check_app
 from graph.assembly_line import AssemblyLine, TurnError
 from graph.events import (
     AgentSelected,
@@ -53,6 +54,7 @@ artifacts_app = typer.Typer(
 )
 app.add_typer(projects_app, name="projects")
 app.add_typer(artifacts_app, name="artifacts")
+app.add_typer(check_app, name="check")
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)

@@ -1,11 +1,16 @@
-"""Writing a project's artifacts to a folder a maker can open, print and build from."""
+"""Writing a project's artifacts to a folder a maker can open, print and build from:
+the documents as Markdown, the parts list as CSV and Markdown, the wiring as an SVG
+diagram (and its JSON), the firmware as a PlatformIO project, and the check findings."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-from persistence.store import ArtifactStore, StoreError, VersionView
+from exports import export_project
+from exports.paths import ExportPathError, safe_target
+from persistence.store import ArtifactStore, StoreError
+from tools.checks.integration import current_artifacts
 
 DOC_FILES = {
     "context": "docs/context.md",
@@ -13,35 +18,33 @@ DOC_FILES = {
     "prd": "docs/prd.md",
     "budget": "docs/budget.md",
     "conversation_summary": "docs/conversation_summary.md",
-    "bom": "bom/bom.json",
-    "wiring": "wiring/wiring.json",
 }
 
 
-def safe_target(root: Path, relative: str) -> Path:
-    """``root/relative``, refusing anything that would land outside ``root``."""
-    base = root.resolve()
-    target = (base / relative).resolve()
-    if target != base and base not in target.parents:
-        raise StoreError(f"refusing to write {relative!r}: it would land outside {root}")
-    return target
-
-
 def export_artifacts(store: ArtifactStore, project: str, out_dir: Path) -> list[Path]:
-    """Write every current artifact under ``out_dir``; code keeps its project paths."""
+    """Write every current artifact under ``out_dir``; nothing lands outside it."""
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
+        root = out_dir.resolve()
+        arts = current_artifacts(store, project)
+        written = export_project(
+            root, arts.bom, arts.wiring, arts.code, project_name=store.get_project(project).name
+        )
+        for v in store.list_latest(project):
+            if v.type in DOC_FILES:
+                target = safe_target(root, DOC_FILES[v.type])
+            elif v.type in ("bom", "wiring"):
+                target = safe_target(root, f"{v.type}.json")
+            else:
+                continue
+            text = v.content
+            if v.type in ("bom", "wiring"):
+                text = json.dumps(json.loads(v.content), indent=2, ensure_ascii=False) + "\n"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text, encoding="utf-8")
+            written.append(target)
+    except ExportPathError as exc:
+        raise StoreError(str(exc)) from None
     except OSError as exc:
-        raise StoreError(f"cannot create {out_dir}: {exc.strerror or exc}") from None
-    written: list[Path] = []
-    latest: list[VersionView] = store.list_latest(project)
-    for v in latest:
-        rel = f"firmware/{v.path}" if v.type == "code" else DOC_FILES.get(v.type, f"{v.type}.txt")
-        target = safe_target(out_dir, rel)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        text = v.content
-        if v.type in ("bom", "wiring"):
-            text = json.dumps(json.loads(v.content), indent=2, ensure_ascii=False) + "\n"
-        target.write_text(text, encoding="utf-8")
-        written.append(target)
-    return written
+        raise StoreError(f"cannot write to {out_dir}: {exc.strerror or exc}") from None
+    return sorted(written)

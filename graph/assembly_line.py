@@ -29,7 +29,7 @@ from langgraph.types import StateSnapshot
 
 from nodes.agents import INTENT_TO_AGENT, SPECIALISTS, resolve_agent, resolve_intent
 from nodes.classifier import message_text
-from nodes.deps import Deps, default_checker, default_models
+from nodes.deps import Deps, default_deps
 from persistence.checkpoints import open_async_saver
 from persistence.store import (
     ArtifactStore,
@@ -110,6 +110,20 @@ def _short_args(args: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _service_detail(exc: Exception) -> str:
+    """The most useful short text of an error from the model service."""
+    body = getattr(exc, "body", None)
+    if isinstance(body, dict):
+        err = body.get("error", body.get("message"))
+        if isinstance(err, dict):
+            err = err.get("message") or err.get("type")
+        if err:
+            return _clip(str(err), 200)
+    if isinstance(body, str) and body.strip():
+        return _clip(body, 200)
+    return _clip(str(exc) or type(exc).__name__, 200)
+
+
 def _tool_summary(msg: ToolMessage) -> tuple[bool, str]:
     text = message_text(msg)
     try:
@@ -168,9 +182,7 @@ class AssemblyLine:
         if self._graph is not None:
             return self
         store = self.store
-        deps = self._deps or Deps(
-            models=default_models, store=lambda: store, checker=default_checker()
-        )
+        deps = self._deps or default_deps(lambda: store)
         self._stack = AsyncExitStack()
         saver = self._checkpointer
         if saver is None:
@@ -401,10 +413,18 @@ class AssemblyLine:
             return ErrorEvent(kind="input", message=str(exc))
         name = type(exc).__name__
         if name.startswith("API") or "openai" in type(exc).__module__:
+            status = getattr(exc, "status_code", None)
+            detail = _service_detail(exc)
+            if isinstance(status, int) and 400 <= status < 500:
+                return ErrorEvent(
+                    kind="provider",
+                    message=f"the model service refused the request ({status}: {detail}); "
+                    "check the model ids (OHM_MODEL_<AGENT> or ohm.toml)",
+                )
             return ErrorEvent(
                 kind="provider",
-                message=f"the model service failed ({name}: {_clip(str(exc), 200)}). Your "
-                f"message is saved: run `ohm resume --thread {thread_id}` to try again.",
+                message=f"the model service failed ({detail}). Your message is saved: run "
+                f"`ohm resume --thread {thread_id}` to try again.",
                 retryable=True,
             )
         log.exception("turn failed", exc_info=exc)

@@ -166,7 +166,7 @@ def build_graph(deps: Deps | None = None) -> OhmGraph:
 
 
 def _add_specialist(builder: OhmGraph, name: str, deps: Deps) -> None:
-    tools = build_tools(name, AGENTS[name].tools, deps.store, deps.checker)
+    tools = build_tools(name, AGENTS[name].tools, deps.store, deps.checker, deps.project_checker)
     tools_name = tools_node_name(name)
 
     async def specialist(state: OhmState, runtime: Runtime[OhmContext]) -> dict[str, Any]:

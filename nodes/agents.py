@@ -65,7 +65,7 @@ AGENT_ALIASES: dict[str, str] = {
 
 Route = Literal["initializer", "classifier", "forced", "fallback"]
 
-READ_TOOLS = ("read", "list_artifacts")
+READ_TOOLS = ("read", "list_artifacts", "run_checks")
 WRITE_TOOLS = ("read", "write", "delete", "list_artifacts")
 
 

@@ -13,7 +13,7 @@ from functools import cache
 from langchain_core.language_models import BaseChatModel
 
 from persistence.store import ArtifactStore
-from tools.artifacts import Checker
+from tools.artifacts import Checker, ProjectChecker
 
 from .agents import AgentSpec
 
@@ -26,6 +26,7 @@ class Deps:
     models: ModelProvider
     store: StoreProvider
     checker: Checker | None = None
+    project_checker: ProjectChecker | None = None
 
 
 @cache
@@ -39,13 +40,12 @@ def default_models(spec: AgentSpec) -> BaseChatModel:
     return get_factory().chat_model(spec)
 
 
-def default_deps() -> Deps:
-    return Deps(models=default_models, store=_default_store, checker=default_checker())
+def default_deps(store: StoreProvider | None = None) -> Deps:
+    from tools.checks.integration import run_checks_after_write, run_project_checks
 
-
-def default_checker() -> Checker | None:
-    try:
-        from tools.checks.integration import run_checks_after_write
-    except ImportError:
-        return None
-    return run_checks_after_write
+    return Deps(
+        models=default_models,
+        store=store or _default_store,
+        checker=run_checks_after_write,
+        project_checker=run_project_checks,
+    )

@@ -60,30 +60,46 @@ def project_snapshot(project: str, versions: list[VersionView]) -> str:
     return "\n".join(lines)
 
 
-def limit_message(agent: str, steps: int, written: list[str]) -> str:
+def limit_message(agent: str, steps: int, turn: list[AnyMessage]) -> str:
+    written, open_errors = _turn_writes(turn)
     done = f" So far this turn I saved: {', '.join(written)}." if written else ""
+    unresolved = ""
+    if open_errors:
+        shown = "; ".join(open_errors[:3])
+        unresolved = (
+            f" Ohm's checks still report {len(open_errors)} error(s) I could not fix: "
+            f"{shown}. Please review them before building."
+        )
     return (
         f"I stopped after {steps} model steps, the limit for the {AGENTS[agent].title} "
-        f"specialist in one turn, before I could finish.{done} Send 'continue' to let me "
-        "pick up where I left off, or narrow the request."
+        f"specialist in one turn, before I could finish.{done}{unresolved} Send 'continue' "
+        "to let me pick up where I left off, or narrow the request."
     )
 
 
-def _written_this_turn(turn: list[AnyMessage]) -> list[str]:
-    out: list[str] = []
+def _turn_writes(turn: list[AnyMessage]) -> tuple[list[str], list[str]]:
+    """What this turn saved, and the check errors its latest write of each kind left."""
+    written: list[str] = []
+    errors_by_kind: dict[str, list[str]] = {}
     for m in turn:
-        if isinstance(m, ToolMessage) and m.name in ("write", "delete"):
-            try:
-                data = json.loads(message_text(m))
-            except (json.JSONDecodeError, TypeError):
-                continue
-            for w in data.get("written", []) or [data.get("deleted") or {}]:
-                if w:
-                    out.append(
-                        f"{w.get('type')}{' ' + w['path'] if w.get('path') else ''} "
-                        f"v{w.get('version')}"
-                    )
-    return out
+        if not (isinstance(m, ToolMessage) and m.name in ("write", "delete")):
+            continue
+        try:
+            data = json.loads(message_text(m))
+        except (json.JSONDecodeError, TypeError):
+            continue
+        saved = [w for w in data.get("written", []) or [data.get("deleted") or {}] if w]
+        for w in saved:
+            written.append(
+                f"{w.get('type')}{' ' + w['path'] if w.get('path') else ''} v{w.get('version')}"
+            )
+        for kind in {str(w.get("type")) for w in saved}:
+            errors_by_kind[kind] = [
+                f"{f.get('rule')}: {f.get('message')}"
+                for f in data.get("findings") or []
+                if f.get("severity") == "error"
+            ]
+    return written, [e for errs in errors_by_kind.values() for e in errs]
 
 
 def route_meta(state: dict[str, Any], agent: str) -> dict[str, Any]:
@@ -112,7 +128,7 @@ async def run_specialist(
     meta = route_meta(state, name)
 
     if steps >= spec.max_steps:
-        reply = AIMessage(limit_message(name, steps, _written_this_turn(turn)))
+        reply = AIMessage(limit_message(name, steps, turn))
         reply.response_metadata["ohm"] = {**meta, "limited": True}
         return {"messages": [reply], "steps": steps}
 
@@ -131,7 +147,7 @@ async def run_specialist(
     if response.tool_calls and steps >= spec.max_steps:
         # The last allowed step still wants tools: end the turn honestly instead.
         text = message_text(response).strip()
-        note = limit_message(name, steps, _written_this_turn(turn))
+        note = limit_message(name, steps, turn)
         reply = AIMessage(f"{text}\n\n{note}" if text else note, id=response.id)
         reply.response_metadata["ohm"] = {**meta, "limited": True}
         return {"messages": [reply], "steps": steps}

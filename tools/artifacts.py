@@ -36,6 +36,8 @@ StoreProvider = Callable[[], ArtifactStore]
 # Called after a bom, wiring or code write with (store, project, written versions); returns
 # findings (dicts) to store with the versions and show the model.
 Checker = Callable[[ArtifactStore, str, list[VersionView]], list[dict[str, Any]]]
+# Runs every check across the project's current artifacts (the debugger's tool).
+ProjectChecker = Callable[[ArtifactStore, str], dict[str, Any]]
 
 MAX_READ_CHARS = 24_000
 
@@ -107,6 +109,7 @@ def build_tools(
     names: tuple[str, ...],
     store: StoreProvider,
     checker: Checker | None = None,
+    project_checker: ProjectChecker | None = None,
 ) -> list[BaseTool]:
     """The tools ``agent`` may use, bound to the artifact store."""
 
@@ -295,7 +298,22 @@ def build_tools(
         )
         return _result({"ok": True, "deleted": _written(out.version, out.created)})
 
-    available = {"list_artifacts": list_artifacts, "read": read, "write": write, "delete": delete}
+    @tool("run_checks")
+    def run_checks(runtime: Runtime) -> str:
+        """Run Ohm's electrical, parts-list and firmware checks across the whole project
+        (wiring against catalog facts, BOM against wiring, firmware against wiring)."""
+        project, _ = run_scope(runtime, agent)
+        if project_checker is None:
+            return _error("checks are not available in this installation")
+        return _result({"ok": True, **project_checker(store(), project)})
+
+    available = {
+        "list_artifacts": list_artifacts,
+        "read": read,
+        "write": write,
+        "delete": delete,
+        "run_checks": run_checks,
+    }
     return [available[n] for n in names if n in available]
 
 

@@ -10,9 +10,17 @@ from __future__ import annotations
 import json
 import posixpath
 import re
-from typing import Any, Literal, get_args
+from typing import Annotated, Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 ArtifactType = Literal[
     "context", "mvp", "prd", "bom", "code", "wiring", "budget", "conversation_summary"
@@ -169,7 +177,8 @@ class Wiring(_Model):
 class CodeFile(_Model):
     path: str
     language: str | None = None
-    content: str
+    # Source text is kept exactly as written: indentation and final newlines matter.
+    content: Annotated[str, StringConstraints(strip_whitespace=False)]
 
     @field_validator("path")
     @classmethod

@@ -107,13 +107,13 @@ def test_bom_with_wiring(files: Path) -> None:
     assert _json(res.output) == []
 
 
-def test_code_folder_warns_but_exits_0(files: Path) -> None:
+def test_code_folder_with_delay_in_loop_exits_1(files: Path) -> None:
     res = runner.invoke(
         check_app, ["code", str(files / "fw"), "--wiring", str(files / "good.json"), "--json"]
     )
-    assert res.exit_code == 0, res.output
+    assert res.exit_code == 1, res.output
     found = _json(res.output)
-    assert [f["rule"] for f in found] == ["blocking-call"]
+    assert [(f["rule"], f["severity"]) for f in found] == [("blocking-call", "error")]
     assert found[0]["location"] == "src/main.cpp:4"
 
 

@@ -303,6 +303,8 @@ def rule_blocking(fw: Firmware) -> list[Finding]:
     ``delayMicroseconds()`` over ``DELAY_US_LIMIT``, ``pulseIn()`` (blocks up to its
     timeout, one second by default per the Arduino reference), and loops that spin on
     ``millis()``, a pin, ``!Serial``, serial input or Wi-Fi status. ``setup()`` may wait.
+    These are errors: Ohm's firmware standard is a main loop that never blocks, so the
+    code agent must fix them before it finishes, and ``ohm check code`` exits 1.
     """
     if "loop" not in fw.functions:
         return []
@@ -330,7 +332,7 @@ def rule_blocking(fw: Firmware) -> list[Finding]:
             out.append(
                 Finding(
                     rule="blocking-call",
-                    severity="warning",
+                    severity="error",
                     message=f"{c.text} in {where_fn} {why}",
                     components=[],
                     fix=(
@@ -347,7 +349,7 @@ def rule_blocking(fw: Firmware) -> list[Finding]:
             out.append(
                 Finding(
                     rule="blocking-call",
-                    severity="warning",
+                    severity="error",
                     message=(
                         f"`{lp.text}` in {where_fn} busy-waits on the {lp.reason}: nothing "
                         "else runs until it ends."
