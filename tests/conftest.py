@@ -10,13 +10,21 @@ import pytest
 
 from providers.factory import reset_factory
 
+POOL_VARS = ("OHM_KEY_WAIT_S", "OHM_KEY_EXHAUSTED_S", "OHM_KEY_STORE", "OHM_CHECKPOINT_URL")
 KEY_VARS = ("BYTEZ_API_KEY", "BYTEZ_API_KEYS", *tuple(f"BYTEZ_API_KEY_{i}" for i in range(1, 21)))
 
 
 @pytest.fixture(autouse=True)
 def _isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Every test gets its own data dir, no keys, and a fresh model factory."""
-    for var in (*KEY_VARS, "OHM_DATABASE_URL", "OHM_BASE_URL", "OHM_CONFIG", "OHM_MODEL"):
+    for var in (
+        *KEY_VARS,
+        *POOL_VARS,
+        "OHM_DATABASE_URL",
+        "OHM_BASE_URL",
+        "OHM_CONFIG",
+        "OHM_MODEL",
+    ):
         monkeypatch.delenv(var, raising=False)
     for var in list(os.environ):
         if var.startswith(("OHM_MODEL_", "OHM_TEMPERATURE_")):

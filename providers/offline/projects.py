@@ -16,191 +16,40 @@ from typing import Any
 
 
 @dataclass(frozen=True)
-class Part:
-    catalog_id: str
-    name: str
-    part_number: str
-    manufacturer: str
+class Price:
+    """What the catalog does not know: a rough price, where to buy, alternatives."""
+
     unit_cost: float
+    supplier: str
     voltage: str
     current: str
-    supplier: str
-    link: str
     alternatives: tuple[str, ...] = ()
-    notes: str | None = None
 
 
-PARTS: dict[str, Part] = {
-    p.catalog_id: p
-    for p in (
-        Part(
-            "esp32-devkit-v1",
-            "ESP32 dev board (ESP32-WROOM-32E module)",
-            "ESP32-DEVKITC-32E",
-            "Espressif Systems",
-            10.0,
-            "5V USB / 3.3V logic",
-            "80mA typ, 370mA Wi-Fi peak",
-            "DigiKey",
-            "https://www.espressif.com/en/products/devkits/esp32-devkitc",
-            ("DOIT ESP32 DevKit V1",),
-        ),
-        Part(
-            "arduino-uno",
-            "Arduino Uno Rev3",
-            "A000066",
-            "Arduino",
-            27.6,
-            "5V logic",
-            "50mA typ",
-            "Arduino Store",
-            "https://docs.arduino.cc/hardware/uno-rev3/",
-        ),
-        Part(
-            "raspberry-pi-pico",
-            "Raspberry Pi Pico (RP2040)",
-            "SC0915",
-            "Raspberry Pi",
-            4.0,
-            "5V USB / 3.3V logic",
-            "25mA typ",
-            "Raspberry Pi approved resellers",
-            "https://www.raspberrypi.com/documentation/microcontrollers/pico-series.html",
-        ),
-        Part(
-            "bme280",
-            "BME280 temperature/humidity/pressure breakout (3.3 V)",
-            "BME280",
-            "Bosch Sensortec",
-            8.0,
-            "3.3V",
-            "1mA",
-            "DigiKey",
-            "https://www.bosch-sensortec.com/products/environmental-sensors/humidity-sensors-bme280/",
-            ("BMP280 (no humidity)", "SHT31"),
-        ),
-        Part(
-            "ssd1306-i2c",
-            '0.96" 128x64 I2C OLED (SSD1306)',
-            "SSD1306",
-            "Solomon Systech",
-            6.0,
-            "3.3-5V",
-            "20mA",
-            "Adafruit / AliExpress",
-            "https://www.solomon-systech.com/product/ssd1306/",
-        ),
-        Part(
-            "hc-sr04",
-            "HC-SR04 ultrasonic distance sensor",
-            "SEN-15569",
-            "SparkFun",
-            4.5,
-            "5V",
-            "15mA",
-            "SparkFun",
-            "https://www.sparkfun.com/products/15569",
-        ),
-        Part(
-            "soil-moisture-capacitive",
-            "Capacitive soil moisture sensor v1.2",
-            "SEN0193",
-            "DFRobot",
-            5.9,
-            "3.3-5.5V",
-            "5mA",
-            "DFRobot",
-            "https://wiki.dfrobot.com/Capacitive_Soil_Moisture_Sensor_SKU_SEN0193",
-        ),
-        Part(
-            "relay-module-5v",
-            "1-channel 5 V relay module (driver + flyback diode)",
-            "SRD-05VDC-SL-C",
-            "Songle Relay",
-            2.5,
-            "5V",
-            "70mA coil",
-            "Amazon / AliExpress",
-            "https://www.songlerelay.com/",
-        ),
-        Part(
-            "water-pump-5v",
-            "Mini submersible water pump, 3-5 V",
-            "4547",
-            "Adafruit",
-            2.95,
-            "5V",
-            "180mA typ, 400mA stall",
-            "Adafruit",
-            "https://www.adafruit.com/product/4547",
-        ),
-        Part(
-            "supply-5v",
-            "5 V 2.5 A wall adapter",
-            "GST25A05-P1J",
-            "MEAN WELL",
-            12.0,
-            "5V",
-            "2500mA max",
-            "DigiKey",
-            "https://www.meanwell.com/productPdf.aspx?i=472",
-        ),
-        Part(
-            "pir-hc-sr501",
-            "HC-SR501 PIR motion sensor",
-            "189",
-            "Adafruit",
-            9.95,
-            "5-20V",
-            "65uA",
-            "Adafruit",
-            "https://www.adafruit.com/product/189",
-        ),
-        Part(
-            "sg90",
-            "SG90 micro servo",
-            "SG90",
-            "Tower Pro",
-            3.5,
-            "4.8-6V",
-            "10mA idle, 650mA stall",
-            "Amazon",
-            "https://www.towerpro.com.tw/product/sg90-7/",
-        ),
-        Part(
-            "potentiometer",
-            "10 kΩ potentiometer",
-            "PTV09A-4020F-B103",
-            "Bourns",
-            1.0,
-            "-",
-            "0.3mA",
-            "DigiKey",
-            "https://www.bourns.com/products/potentiometers",
-        ),
-        Part(
-            "led-5mm",
-            "5 mm red LED",
-            "WP7113ID",
-            "Kingbright",
-            0.3,
-            "2.0V forward",
-            "10mA",
-            "DigiKey",
-            "https://www.kingbrightusa.com/product.asp?catalog_name=LED&product=WP7113ID",
-        ),
-        Part(
-            "resistor",
-            "Resistor, 1/4 W 5%",
-            "CFR-25JB-52-1K",
-            "Yageo",
-            0.1,
-            "-",
-            "-",
-            "DigiKey",
-            "https://www.yageo.com/en/Product/Index/resistor",
-        ),
-    )
+# Names, part numbers, makers and datasheet links come from Ohm's parts catalog.
+PRICES: dict[str, Price] = {
+    "esp32-devkit-v1": Price(
+        10.0,
+        "DigiKey",
+        "5V USB / 3.3V logic",
+        "80mA typ, 370mA Wi-Fi peak",
+        ("DOIT ESP32 DevKit V1",),
+    ),
+    "arduino-uno": Price(27.6, "Arduino Store", "5V logic", "50mA typ"),
+    "raspberry-pi-pico": Price(4.0, "Raspberry Pi resellers", "5V USB / 3.3V logic", "25mA typ"),
+    "bme280": Price(8.0, "DigiKey", "3.3V", "1mA", ("BMP280 (no humidity)", "SHT31")),
+    "ssd1306-i2c": Price(6.0, "Adafruit / AliExpress", "3.3-5V", "20mA"),
+    "hc-sr04": Price(4.5, "SparkFun", "5V", "15mA", ("JSN-SR04T (waterproof)",)),
+    "soil-moisture-capacitive": Price(5.9, "DFRobot", "3.3-5.5V", "5mA"),
+    "relay-module-5v": Price(2.5, "Amazon / AliExpress", "5V", "75mA coil"),
+    "water-pump-5v": Price(2.95, "Adafruit", "2.5-5.5V", "180mA typ, 400mA stall"),
+    "diode-1n4007": Price(0.1, "DigiKey", "1000V 1A", "-"),
+    "supply-5v": Price(12.0, "DigiKey", "5V", "4000mA max"),
+    "pir-hc-sr501": Price(9.95, "Adafruit", "5-20V", "65uA"),
+    "sg90": Price(3.5, "Amazon", "4.8-6V", "10mA idle, 650mA stall"),
+    "potentiometer": Price(1.0, "DigiKey", "-", "0.3mA"),
+    "led-5mm": Price(0.3, "DigiKey", "2.0V forward", "10mA"),
+    "resistor": Price(0.1, "DigiKey", "-", "-"),
 }
 
 
@@ -253,6 +102,7 @@ PLANT = Project(
         Use("oled", "ssd1306-i2c", "OLED display", {"i2c_address": "0x3C"}),
         Use("relay", "relay-module-5v", "Pump relay"),
         Use("pump", "water-pump-5v", "Water pump"),
+        Use("d1", "diode-1n4007", "Pump flyback diode"),
         Use("psu", "supply-5v", "5 V adapter"),
     ),
     connections=(
@@ -271,6 +121,8 @@ PLANT = Project(
         _c("psu", "V+", "relay", "COM", "red", "pump supply through the contact"),
         _c("relay", "NO", "pump", "+", "red", "pump runs only when the relay closes"),
         _c("pump", "-", "psu", "GND", "black"),
+        _c("d1", "CATHODE", "pump", "+", "red", "diode across the motor: band towards +"),
+        _c("d1", "ANODE", "pump", "-", "black", "absorbs the motor's switch-off spike"),
     ),
     instructions=(
         "Unplug USB and the 5 V adapter before wiring.",
@@ -282,6 +134,8 @@ PLANT = Project(
         "Relay IN to GPIO26 (orange).",
         "Adapter +5 V to the relay COM terminal; relay NO to the pump's red lead; "
         "pump black lead to GND.",
+        "Solder a 1N4007 across the pump leads: the band (cathode) to the red lead, the "
+        "other end to the black lead.",
         "Check every ground with a multimeter in continuity mode before powering up.",
     ),
     warnings=(
@@ -299,8 +153,8 @@ PLANT = Project(
         "Will it run from a wall adapter, or does it need to run on batteries?",
         "Do you want alerts on your phone over Wi-Fi, or is a local screen enough?",
     ),
-    supply="5 V 2.5 A wall adapter",
-    supply_ma=2500,
+    supply="5 V 4 A wall adapter (MEAN WELL GST25A05)",
+    supply_ma=4000,
     typical_ma=120,
     peak_ma=900,
     firmware="plant",
@@ -448,8 +302,8 @@ MOTION = Project(
         "How long should the light stay on after the last motion?",
         "Should it only work when it is dark (add a light sensor)?",
     ),
-    supply="5 V 2.5 A wall adapter",
-    supply_ma=2500,
+    supply="5 V 4 A wall adapter (MEAN WELL GST25A05)",
+    supply_ma=4000,
     typical_ma=150,
     peak_ma=450,
     firmware="motion",
@@ -494,8 +348,8 @@ SERVO = Project(
         "Should the knob control it directly, or should it also move on its own?",
         "USB power only, or a battery pack?",
     ),
-    supply="5 V 2.5 A wall adapter",
-    supply_ma=2500,
+    supply="5 V 4 A wall adapter (MEAN WELL GST25A05)",
+    supply_ma=4000,
     typical_ma=60,
     peak_ma=700,
     firmware="servo",
@@ -678,31 +532,35 @@ def chat_answer(message: str, p: Project) -> str:
 
 
 def _bom_lines(p: Project) -> list[dict[str, Any]]:
+    from tools.checks import load_catalog
+
+    catalog = load_catalog()
     lines: dict[str, dict[str, Any]] = {}
     for u in p.uses:
-        part = PARTS[u.part]
+        price = PRICES[u.part]
+        part = catalog.get(u.part)
+        if part is None:  # pragma: no cover - the designs only use catalog parts
+            raise KeyError(u.part)
+        name, pn, key = part.name, part.mpn or part.name, u.part
         if u.part == "resistor":
             value = int(u.props.get("value", 1000))
-            pn = f"CFR-25JB-52-{_ohms_code(value)}"
-            key = pn
+            pn = key = f"CFR-25JB-52-{_ohms_code(value)}"
             name = f"Resistor {_ohms_label(value)}, 1/4 W 5%"
-        else:
-            pn, key, name = part.part_number, u.part, part.name
         if key in lines:
             lines[key]["quantity"] += 1
             continue
         lines[key] = {
             "name": name,
             "part_number": pn,
-            "manufacturer": part.manufacturer,
+            "manufacturer": "Yageo" if u.part == "resistor" else part.manufacturer,
             "quantity": 1,
-            "voltage": part.voltage,
-            "current": part.current,
-            "unit_cost": part.unit_cost,
-            "supplier": part.supplier,
-            "link": part.link,
+            "voltage": price.voltage,
+            "current": price.current,
+            "unit_cost": price.unit_cost,
+            "supplier": price.supplier,
+            "link": part.source,
             "notes": "Price is a rough estimate in USD.",
-            "alternatives": list(part.alternatives),
+            "alternatives": list(price.alternatives),
             "catalog_id": u.part,
         }
     return list(lines.values())

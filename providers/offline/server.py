@@ -103,6 +103,12 @@ class FaultTable:
         return None
 
 
+class _Server(ThreadingHTTPServer):
+    # Bursts of concurrent requests (50 at once in the key-pool tests) must queue, not be
+    # reset by the kernel's default backlog of 5.
+    request_queue_size = 128
+
+
 class OfflineServer:
     """A loopback chat-completions server in a background thread."""
 
@@ -113,7 +119,7 @@ class OfflineServer:
         self.chunk_delay_s = chunk_delay_s
         self.latency_s = 0.0
         handler = _make_handler(self)
-        self._httpd = ThreadingHTTPServer((host, port), handler)
+        self._httpd = _Server((host, port), handler)
         self._httpd.daemon_threads = True
         self._thread: threading.Thread | None = None
 
@@ -273,6 +279,9 @@ def stream_chunks(body: dict[str, Any], reply: Reply) -> Iterator[dict[str, Any]
 def _make_handler(server: OfflineServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # Headers and body go out in separate writes; without this, a reused connection
+        # waits for a delayed ACK (about 40 ms) on every answer.
+        disable_nagle_algorithm = True
         server_version = "OhmOffline/1"
 
         def log_message(self, fmt: str, *args: Any) -> None:  # keep stderr clean
