@@ -65,8 +65,9 @@ AGENT_ALIASES: dict[str, str] = {
 
 Route = Literal["initializer", "classifier", "forced", "fallback"]
 
-READ_TOOLS = ("read", "list_artifacts", "run_checks")
+READ_TOOLS = ("read", "list_artifacts", "run_checks", "parts_catalog")
 WRITE_TOOLS = ("read", "write", "delete", "list_artifacts")
+DESIGN_TOOLS = (*WRITE_TOOLS, "parts_catalog")
 
 
 @dataclass(frozen=True)
@@ -94,9 +95,9 @@ AGENTS: dict[str, AgentSpec] = {
         AgentSpec("orchestrator", "Orchestrator", _FLASH, 0.0, 200, ()),
         AgentSpec("project_initializer", "Project kickoff", _SONNET, 0.7, 2000, WRITE_TOOLS),
         AgentSpec("conversational", "Conversation", _SONNET, 0.6, 2500, WRITE_TOOLS),
-        AgentSpec("bom_generator", "Parts list", _SONNET, 0.2, 4000, WRITE_TOOLS, max_steps=8),
-        AgentSpec("code_generator", "Firmware", _SONNET, 0.2, 8000, WRITE_TOOLS, max_steps=10),
-        AgentSpec("wiring_diagram", "Wiring", _SONNET, 0.2, 4000, WRITE_TOOLS, max_steps=8),
+        AgentSpec("bom_generator", "Parts list", _SONNET, 0.2, 4000, DESIGN_TOOLS, max_steps=8),
+        AgentSpec("code_generator", "Firmware", _SONNET, 0.2, 8000, DESIGN_TOOLS, max_steps=10),
+        AgentSpec("wiring_diagram", "Wiring", _SONNET, 0.2, 4000, DESIGN_TOOLS, max_steps=8),
         AgentSpec("debugger", "Debugger", _SONNET, 0.3, 3000, READ_TOOLS, max_steps=10),
     )
 }

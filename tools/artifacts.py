@@ -19,6 +19,7 @@ from pydantic import Field
 
 from persistence.store import ArtifactStore, StoreError, VersionView, WriteMeta
 
+from .catalog_tool import build_catalog_tool
 from .merge import combine_structured, combine_text
 from .schemas import (
     STRUCTURED_TYPES,
@@ -313,6 +314,7 @@ def build_tools(
         "write": write,
         "delete": delete,
         "run_checks": run_checks,
+        "parts_catalog": build_catalog_tool(),
     }
     return [available[n] for n in names if n in available]
 

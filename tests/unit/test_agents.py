@@ -24,7 +24,12 @@ def test_every_agent_has_a_prompt_model_and_tools_it_may_use() -> None:
         assert len(load_prompt(name)) > 200, name
         assert 0 <= spec.temperature <= 1 and spec.max_tokens > 0 and spec.max_steps > 0
     assert AGENTS["orchestrator"].tools == ()
-    assert set(AGENTS["debugger"].tools) == {"read", "list_artifacts", "run_checks"}
+    assert set(AGENTS["debugger"].tools) == {
+        "read",
+        "list_artifacts",
+        "run_checks",
+        "parts_catalog",
+    }
     assert set(INTENT_TO_AGENT.values()) | {"project_initializer"} == set(SPECIALISTS)
 
 

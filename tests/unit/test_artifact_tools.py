@@ -171,7 +171,7 @@ async def test_debugger_cannot_write(store: ArtifactStore, tmp_path: Path) -> No
         await line.achat("start", thread="t")
         await line.achat("broken", thread="t")
     names = {getattr(t, "name", None) for t in book.models["debugger"].bound_tools[-1]}
-    assert names == {"read", "list_artifacts", "run_checks"}
+    assert names == {"read", "list_artifacts", "run_checks", "parts_catalog"}
     result = book.models["debugger"].prompts[-1][-1]
     assert isinstance(result, ToolMessage) and "write" in result.content
     assert store.latest("default", "context") is None

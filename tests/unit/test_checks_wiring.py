@@ -269,7 +269,7 @@ HAZARDS: dict[str, tuple[Wiring, str, str]] = {
     "made-up part": (
         wiring([ESP, ("fc", "flux-capacitor")], "mcu.GPIO4~fc.IN"),
         "unknown-part",
-        "warning",
+        "error",
     ),
     "made-up pin": (
         wiring([ESP, ("sonar", "hc-sr04")], *SONAR_POWER, "sonar.OUT~mcu.GPIO19"),

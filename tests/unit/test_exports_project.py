@@ -224,5 +224,6 @@ def test_svg_outlines_a_block_named_by_a_pinless_finding() -> None:
     w = Wiring.model_validate({"components": [{"id": "x1", "part": "flux-capacitor"}]})
     findings = check_wiring(w)
     assert [f.rule for f in findings] == ["unknown-part"]
+    assert findings[0].severity == "error"
     svg = render_wiring_svg(w, findings)
-    assert 'stroke="#ef6c00" stroke-width="3"' in svg
+    assert 'stroke="#d32f2f" stroke-width="3"' in svg

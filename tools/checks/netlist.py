@@ -214,17 +214,18 @@ def build_netlist(wiring: Wiring, catalog: Catalog | None = None) -> Netlist:
             findings.append(
                 Finding(
                     rule="unknown-part",
-                    severity="warning",
+                    severity="error",
                     message=(
                         f"Component '{wc.id}' is a '{wc.part}', which is not in Ohm's parts "
                         "catalog, so its voltages and pins can't be checked."
                     ),
                     components=[wc.id],
                     fix=(
-                        f"Use a catalog id if one fits ({', '.join(close)})."
+                        f"Use a catalog id ({', '.join(close)}?); the parts_catalog tool "
+                        "lists ids and pin names."
                         if close
-                        else "Use the closest catalog part id, or check this part by hand "
-                        "against its datasheet."
+                        else "Use the closest catalog part id (the parts_catalog tool finds "
+                        "them), and note the real part in the component's label."
                     ),
                 )
             )
