@@ -451,78 +451,64 @@ class ArtifactStore:
             if av is not None:
                 av.findings = json.dumps(list(findings))
 
+    def _versions(
+        self, *where: Any, order: Sequence[Any] = (), limit: int | None = None
+    ) -> list[VersionView]:
+        """Versions (with their artifact) matching ``where``, as detached views."""
+        q = select(ArtifactVersion, Artifact).join(Artifact).where(*where).order_by(*order)
+        if limit is not None:
+            q = q.limit(limit)
+        with self._read() as s:
+            return [_version_view(v, a) for v, a in s.execute(q).all()]
+
+    @staticmethod
+    def _identity(project_id: str, artifact_type: str, path: str) -> tuple[Any, ...]:
+        return (
+            Artifact.project_id == project_id,
+            Artifact.type == artifact_type,
+            Artifact.path == path,
+        )
+
     def latest(
         self, project_id: str, artifact_type: str, path: str = "", *, include_deleted: bool = False
     ) -> VersionView | None:
-        with self._read() as s:
-            row = s.execute(
-                select(ArtifactVersion, Artifact)
-                .join(Artifact)
-                .where(
-                    Artifact.project_id == project_id,
-                    Artifact.type == artifact_type,
-                    Artifact.path == path,
-                )
-                .order_by(ArtifactVersion.version.desc())
-                .limit(1)
-            ).first()
-            if row is None:
-                return None
-            v = _version_view(row[0], row[1])
-            return None if (v.deleted and not include_deleted) else v
+        rows = self._versions(
+            *self._identity(project_id, artifact_type, path),
+            order=[ArtifactVersion.version.desc()],
+            limit=1,
+        )
+        if not rows or (rows[0].deleted and not include_deleted):
+            return None
+        return rows[0]
 
     def get_version(
         self, project_id: str, artifact_type: str, version: int, path: str = ""
     ) -> VersionView | None:
-        with self._read() as s:
-            row = s.execute(
-                select(ArtifactVersion, Artifact)
-                .join(Artifact)
-                .where(
-                    Artifact.project_id == project_id,
-                    Artifact.type == artifact_type,
-                    Artifact.path == path,
-                    ArtifactVersion.version == version,
-                )
-            ).first()
-            return _version_view(row[0], row[1]) if row else None
+        rows = self._versions(
+            *self._identity(project_id, artifact_type, path), ArtifactVersion.version == version
+        )
+        return rows[0] if rows else None
 
     def history(self, project_id: str, artifact_type: str, path: str = "") -> list[VersionView]:
-        with self._read() as s:
-            rows = s.execute(
-                select(ArtifactVersion, Artifact)
-                .join(Artifact)
-                .where(
-                    Artifact.project_id == project_id,
-                    Artifact.type == artifact_type,
-                    Artifact.path == path,
-                )
-                .order_by(ArtifactVersion.version)
-            ).all()
-            return [_version_view(v, a) for v, a in rows]
+        return self._versions(
+            *self._identity(project_id, artifact_type, path), order=[ArtifactVersion.version]
+        )
 
     def all_versions(self, project_id: str) -> list[VersionView]:
         """Every version of every artifact in the project, oldest first."""
-        with self._read() as s:
-            rows = s.execute(
-                select(ArtifactVersion, Artifact)
-                .join(Artifact)
-                .where(Artifact.project_id == project_id)
-                .order_by(ArtifactVersion.created_at, ArtifactVersion.id)
-            ).all()
-            return [_version_view(v, a) for v, a in rows]
+        return self._versions(
+            Artifact.project_id == project_id,
+            order=[ArtifactVersion.created_at, ArtifactVersion.id],
+        )
 
     def list_latest(self, project_id: str, *, include_deleted: bool = False) -> list[VersionView]:
         """The newest version of each artifact in the project, by type then path."""
+        newest = (
+            select(ArtifactVersion.artifact_id, func.max(ArtifactVersion.version).label("v"))
+            .group_by(ArtifactVersion.artifact_id)
+            .subquery()
+        )
         with self._read() as s:
-            newest = (
-                select(
-                    ArtifactVersion.artifact_id,
-                    func.max(ArtifactVersion.version).label("v"),
-                )
-                .group_by(ArtifactVersion.artifact_id)
-                .subquery()
-            )
             rows = s.execute(
                 select(ArtifactVersion, Artifact)
                 .join(Artifact)
@@ -535,17 +521,13 @@ class ArtifactStore:
                 .order_by(Artifact.type, Artifact.path)
             ).all()
             views = [_version_view(v, a) for v, a in rows]
-            return views if include_deleted else [v for v in views if not v.deleted]
+        return views if include_deleted else [v for v in views if not v.deleted]
 
     def versions_by_thread(self, thread_id: str) -> list[VersionView]:
-        with self._read() as s:
-            rows = s.execute(
-                select(ArtifactVersion, Artifact)
-                .join(Artifact)
-                .where(ArtifactVersion.thread_id == thread_id)
-                .order_by(ArtifactVersion.created_at, ArtifactVersion.id)
-            ).all()
-            return [_version_view(v, a) for v, a in rows]
+        return self._versions(
+            ArtifactVersion.thread_id == thread_id,
+            order=[ArtifactVersion.created_at, ArtifactVersion.id],
+        )
 
 
 def _thread_view(t: Thread) -> ThreadView:
