@@ -535,6 +535,7 @@ class AssemblyLine:
                     "an earlier checkpoint or fork this one with an intent"
                 )
             config = self._config(thread_id, checkpoint_id)
+            ctx.as_of = snaps[checkpoint_id].created_at
         else:
             chosen = resolve_intent(intent)
             base = await self._turn_base(thread_id, checkpoint_id)
@@ -550,6 +551,7 @@ class AssemblyLine:
                 as_node="classify",
             )
             config = self._config(thread_id, new_config["configurable"]["checkpoint_id"])
+            ctx.as_of = base.created_at
             yield AgentSelected(
                 agent=INTENT_TO_AGENT[chosen],
                 intent=chosen,

@@ -19,6 +19,7 @@ from typing import Any
 
 from langchain_core.messages import AIMessage, HumanMessage
 from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.config import get_config
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.prebuilt import ToolNode
@@ -171,9 +172,18 @@ def _add_specialist(builder: OhmGraph, name: str, deps: Deps) -> None:
 
     async def specialist(state: OhmState, runtime: Runtime[OhmContext]) -> dict[str, Any]:
         ctx = _context(runtime)
+        run_id = (get_config().get("configurable") or {}).get("run_id")
         with provider_events(runtime):
             update = await run_specialist(
-                name, dict(state), deps, tools, ctx.project, ctx.models, ctx.temperatures
+                name,
+                dict(state),
+                deps,
+                tools,
+                ctx.project,
+                ctx.models,
+                ctx.temperatures,
+                as_of=ctx.as_of,
+                run_id=str(run_id) if run_id else None,
             )
         last = update["messages"][-1]
         thread = _thread_id(runtime)

@@ -33,3 +33,10 @@ class OhmContext:
     temperatures: Annotated[
         dict[str, float], Field(description='Per-agent temperatures, e.g. {"debugger": 0.2}.')
     ] = field(default_factory=dict)
+    as_of: Annotated[
+        str | None,
+        Field(
+            description="ISO time: agents see the project's artifacts as they were then, plus "
+            "what this run writes (replays and forks set it to their checkpoint's time)."
+        ),
+    ] = None

@@ -14,7 +14,7 @@ from typing import Any
 
 from langchain_core.messages import AIMessage, AnyMessage, HumanMessage, SystemMessage, ToolMessage
 
-from persistence.store import VersionView
+from persistence.store import VersionView, parse_as_of
 
 from .agents import AGENTS, agent_spec
 from .classifier import message_text
@@ -48,10 +48,11 @@ def condensed_history(earlier: list[AnyMessage], limit: int = HISTORY_MESSAGES) 
     return out
 
 
-def project_snapshot(project: str, versions: list[VersionView]) -> str:
+def project_snapshot(project: str, versions: list[VersionView], *, as_of: bool = False) -> str:
+    when = "as they were at the checkpoint this run starts from" if as_of else "latest versions"
     if not versions:
         return f"Project `{project}` has no artifacts yet."
-    lines = [f"Project `{project}` artifacts (latest versions):"]
+    lines = [f"Project `{project}` artifacts ({when}):"]
     for v in versions:
         name = f"code {v.path}" if v.type == "code" else v.type
         errors = sum(1 for f in v.findings if f.get("severity") == "error")
@@ -119,6 +120,8 @@ async def run_specialist(
     project: str,
     models: dict[str, str] | None,
     temperatures: dict[str, float] | None,
+    as_of: str | None = None,
+    run_id: str | None = None,
 ) -> dict[str, Any]:
     # Config files, the store and the first model are synchronous work: do it off the loop.
     spec = await asyncio.to_thread(agent_spec, name, models, temperatures)
@@ -133,7 +136,8 @@ async def run_specialist(
         return {"messages": [reply], "steps": steps}
 
     def prepare() -> tuple[str, Any]:
-        snapshot = project_snapshot(project, deps.store().list_latest(project))
+        seen = deps.store().visible(project, parse_as_of(as_of), run_id)
+        snapshot = project_snapshot(project, seen, as_of=parse_as_of(as_of) is not None)
         return f"{spec.prompt}\n\n---\n{snapshot}", deps.models(spec)
 
     prompt, model = await asyncio.to_thread(prepare)

@@ -70,6 +70,17 @@ def ensure_data_dir(data_dir: Path) -> Path:
     return data_dir
 
 
+def parse_as_of(value: object) -> datetime | None:
+    """A point in time from an ISO string (naive means UTC); None when absent or unreadable."""
+    if not value:
+        return None
+    try:
+        dt = datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
+    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+
+
 def validate_project_id(project_id: str) -> str:
     if not PROJECT_ID_RE.match(project_id or ""):
         raise InvalidIdError(
@@ -522,6 +533,27 @@ class ArtifactStore:
             ).all()
             views = [_version_view(v, a) for v, a in rows]
         return views if include_deleted else [v for v in views if not v.deleted]
+
+    def list_as_of(
+        self, project_id: str, as_of: datetime, run_id: str | None = None
+    ) -> list[VersionView]:
+        """The project as it was at ``as_of``, plus whatever run ``run_id`` wrote since: the
+        newest such version of each artifact, deleted ones left out."""
+        newest: dict[tuple[str, str], VersionView] = {}
+        for v in self.all_versions(project_id):
+            if v.created_at <= as_of or (run_id is not None and v.run_id == run_id):
+                cur = newest.get((v.type, v.path))
+                if cur is None or v.version > cur.version:
+                    newest[(v.type, v.path)] = v
+        return [v for _, v in sorted(newest.items()) if not v.deleted]
+
+    def visible(
+        self, project_id: str, as_of: datetime | None = None, run_id: str | None = None
+    ) -> list[VersionView]:
+        """What an agent sees: the latest artifacts, or the project as of a time."""
+        if as_of is None:
+            return self.list_latest(project_id)
+        return self.list_as_of(project_id, as_of, run_id)
 
     def versions_by_thread(self, thread_id: str) -> list[VersionView]:
         return self._versions(

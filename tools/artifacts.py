@@ -17,7 +17,7 @@ from langchain_core.tools import BaseTool, tool
 from langgraph.prebuilt import ToolRuntime
 from pydantic import Field
 
-from persistence.store import ArtifactStore, StoreError, VersionView, WriteMeta
+from persistence.store import ArtifactStore, StoreError, VersionView, WriteMeta, parse_as_of
 
 from .catalog_tool import build_catalog_tool
 from .merge import combine_structured, combine_text
@@ -73,6 +73,14 @@ def run_scope(runtime: ToolRuntime, agent: str) -> tuple[str, WriteMeta]:
     return str(project), meta
 
 
+def visible_versions(
+    st: ArtifactStore, runtime: ToolRuntime, project: str, run_id: str | None
+) -> list[VersionView]:
+    """The artifacts this run sees: the latest, or (replays and forks) the project as of
+    the checkpoint they start from plus what this run wrote."""
+    return st.visible(project, parse_as_of(_ctx_value(runtime, "as_of")), run_id)
+
+
 def _result(payload: dict[str, Any]) -> str:
     return json.dumps(payload, ensure_ascii=False, default=str)
 
@@ -117,7 +125,7 @@ def build_tools(
     @tool("list_artifacts")
     def list_artifacts(runtime: Runtime) -> str:
         """List the project's artifacts: type, path (for code), latest version and writer."""
-        project, _ = run_scope(runtime, agent)
+        project, meta = run_scope(runtime, agent)
         rows = [
             {
                 "type": v.type,
@@ -128,7 +136,7 @@ def build_tools(
                 "chars": len(v.content),
                 "errors": sum(1 for f in v.findings if f.get("severity") == "error"),
             }
-            for v in store().list_latest(project)
+            for v in visible_versions(store(), runtime, project, meta.run_id)
         ]
         return _result({"ok": True, "project": project, "artifacts": rows})
 
@@ -145,10 +153,11 @@ def build_tools(
         ] = None,
     ) -> str:
         """Read an artifact of this project (the latest version unless one is given)."""
-        project, _ = run_scope(runtime, agent)
+        project, meta = run_scope(runtime, agent)
         st = store()
+        seen = visible_versions(st, runtime, project, meta.run_id)
         if artifact_type == "code" and not path:
-            files = [v for v in st.list_latest(project) if v.type == "code"]
+            files = [v for v in seen if v.type == "code"]
             if not files:
                 return _result({"ok": True, "exists": False, "files": []})
             return _result(
@@ -170,7 +179,7 @@ def build_tools(
         v = (
             st.get_version(project, artifact_type, version, p)
             if version
-            else st.latest(project, artifact_type, p)
+            else next((x for x in seen if x.type == artifact_type and x.path == p), None)
         )
         if v is None or v.deleted:
             return _result({"ok": True, "exists": False, "type": artifact_type, "path": p or None})

@@ -141,3 +141,41 @@ async def test_resume_refuses_a_finished_thread(line: AssemblyLine) -> None:
 
     with pytest.raises(StoreError, match="no unfinished turn"):
         await line.aresume("t")
+
+
+async def test_a_fork_sees_the_project_as_it_was_at_its_checkpoint(tmp_path: Path) -> None:
+    """Later writes on the original branch stay out of a fork's view; its own writes don't."""
+    store = ArtifactStore(f"sqlite:///{tmp_path / 'ohm.db'}")
+    v2 = {**BOM, "project_name": "P, revised"}
+    b = ModelBook(
+        project_initializer=[AIMessage("Welcome!")],
+        orchestrator=[intent("BOM"), intent("BOM")],
+        bom_generator=[
+            tools_msg(call("write", artifact_type="bom", content=json.dumps(BOM))),
+            AIMessage("v1"),
+            tools_msg(call("write", artifact_type="bom", content=json.dumps(v2))),
+            AIMessage("v2"),
+        ],
+        wiring_diagram=[
+            tools_msg(call("read", artifact_type="bom")),
+            tools_msg(call("write", artifact_type="wiring", content=json.dumps(WIRING))),
+            tools_msg(call("list_artifacts")),
+            AIMessage("Wired to the first parts list."),
+        ],
+    )
+    line = AssemblyLine(data_dir=tmp_path / "d", deps=Deps(models=b, store=lambda: store))
+    async with line:
+        await line.achat("A weather station", thread="t")
+        await line.achat("parts please", thread="t")
+        await line.achat("revise the parts", thread="t")
+        hist = await line.ahistory("t")
+        third_turn = [h for h in hist if h.node == "classify"][-1]
+        await line.areplay("t", third_turn.checkpoint_id, intent="WIRING")
+    prompt = b.models["wiring_diagram"].prompts[-1]
+    results = [json.loads(m.content) for m in prompt if m.type == "tool"]
+    read_bom, _written, listing = results
+    assert read_bom["version"] == 1 and read_bom["content"]["project_name"] == "P"
+    assert {(a["type"], a["version"]) for a in listing["artifacts"]} == {("bom", 1), ("wiring", 1)}
+    system = prompt[0].content
+    assert "as they were at the checkpoint" in system and "bom: v1" in system
+    assert store.latest("default", "bom").version == 2  # type: ignore[union-attr]
