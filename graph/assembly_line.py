@@ -568,8 +568,9 @@ class AssemblyLine:
             self.areplay_stream(thread_id, checkpoint_id, intent=intent), thread_id
         )
 
-    async def aresume(self, thread_id: str) -> TurnResult:
-        """Finish a turn that stopped part way (for example when no key was available)."""
+    async def aresume_stream(self, thread_id: str) -> AsyncIterator[OhmEvent]:
+        """Finish a turn that stopped part way (for example when no key was available),
+        from its last checkpoint; the user's message was saved before anything failed."""
         snaps = await self._snapshots(thread_id)
         if not snaps:
             raise NotFoundError(f"unknown thread {thread_id!r}")
@@ -577,7 +578,12 @@ class AssemblyLine:
             raise StoreError(f"thread {thread_id!r} has no unfinished turn")
         thread = self.store.get_thread(thread_id)
         ctx = OhmContext(project=thread.project_id, thread_id=thread_id)
-        return await self._collect(self._run(None, self._config(thread_id), ctx), thread_id)
+        async for ev in self._run(None, self._config(thread_id), ctx):
+            yield ev
+
+    async def aresume(self, thread_id: str) -> TurnResult:
+        """Finish a turn that stopped part way; see ``aresume_stream``."""
+        return await self._collect(self.aresume_stream(thread_id), thread_id)
 
     async def aartifacts_at(self, thread_id: str, checkpoint_id: str) -> list[VersionView]:
         """The project's artifacts as they were when ``checkpoint_id`` was saved: versions

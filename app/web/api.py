@@ -193,6 +193,10 @@ class NewTurnIn(TurnIn):
     thread_id: str | None = Field(default=None, description="Continue this thread.")
 
 
+class ResumeIn(BaseModel):
+    stream: bool = True
+
+
 class ForkIn(BaseModel):
     intent: str | None = Field(
         default=None,
@@ -440,6 +444,28 @@ async def post_fork(
         body.stream,
         lambda: svc.line.areplay_stream(thread_id, checkpoint_id, intent=intent),
     )
+
+
+@router.post(
+    "/projects/{project_id}/threads/{thread_id}/resume",
+    dependencies=changes,
+    response_model=None,
+    responses=STREAM_DOC,
+    summary="Finish a turn that stopped part way",
+)
+async def post_resume(project_id: str, thread_id: str, body: ResumeIn, svc: Svc) -> Response:
+    """Runs the thread's unfinished turn from its last checkpoint (its message is saved),
+    for example after every model key was rate-limited; 400 when nothing is unfinished."""
+    checked_thread(svc.store, project_id, thread_id)
+    snaps = [
+        s
+        async for s in svc.line.graph.aget_state_history(
+            {"configurable": {"thread_id": thread_id}}, limit=1
+        )
+    ]
+    if not snaps or not snaps[0].next:
+        raise StoreError(f"thread {thread_id!r} has no unfinished turn")
+    return await _respond(svc, thread_id, body.stream, lambda: svc.line.aresume_stream(thread_id))
 
 
 # -------------------------------------------------------------------- artifacts

@@ -348,3 +348,29 @@ def test_openapi_documents_the_api(client: TestClient) -> None:
     headers = [p["name"] for p in turn["parameters"] if p["in"] == "header"]
     assert headers == ["x-ohm-client"]
     assert not any(p.startswith("/projects") for p in paths), "pages stay out of the API schema"
+
+
+def test_a_turn_stopped_by_unavailable_keys_is_resumed(
+    client: TestClient, store: ArtifactStore, models: ModelBook
+) -> None:
+    from providers.keypool import KeysUnavailableError
+
+    def down(_msgs: object) -> AIMessage:
+        raise KeysUnavailableError(total=3, counts={"cooling": 3}, retry_in_s=12.0)
+
+    store.ensure_project("weather")
+    url = "/api/projects/weather/threads/r1"
+    client.post(f"{url}/turns", json={"message": "A weather station"}, headers=JSON_HEADERS)
+    models.models["orchestrator"].script.insert(0, down)
+    failed = sse_events(
+        client.post(f"{url}/turns", json={"message": "parts?"}, headers=JSON_HEADERS).text
+    )
+    assert failed[-1]["type"] == "error" and failed[-1]["retryable"] is True
+    assert "3 cooling down" in failed[-1]["message"]
+    resumed = sse_events(client.post(f"{url}/resume", json={}, headers=JSON_HEADERS).text)
+    assert resumed[-1]["type"] == "done"
+    assert resumed[-1]["result"]["agent"] == "bom_generator"
+    again = client.post(f"{url}/resume", json={}, headers=JSON_HEADERS)
+    assert again.status_code == 400 and "no unfinished turn" in again.json()["detail"]
+    other = client.post("/api/projects/weather/threads/nope/resume", json={}, headers=JSON_HEADERS)
+    assert other.status_code == 404

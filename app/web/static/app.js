@@ -214,6 +214,7 @@
           break;
         case "error":
           this.error(ev.message);
+          if (ev.retryable && !draft) this.offerResume();
           break;
         case "done":
           this.finished = ev.result;
@@ -232,6 +233,21 @@
           break;
       }
       keepAtBottom(wasNear);
+    }
+
+    offerResume() {
+      // The message is saved with the thread; finishing the turn needs no retyping.
+      const button = el("button", "button button-small button-primary resume-button", "Finish this turn");
+      button.type = "button";
+      button.addEventListener("click", async () => {
+        button.disabled = true;
+        const view = new LiveTurn(null, "Resuming…");
+        await streamTurn(`/api/projects/${enc(project)}/threads/${enc(thread)}/resume`, {}, view);
+        if (view.finished) button.remove();
+        else button.disabled = false;
+        await refreshSidebar();
+      });
+      this.agentBox.append(button);
     }
 
     error(message) {
