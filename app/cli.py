@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import sys
 import uuid
@@ -35,7 +36,13 @@ from graph.events import (
     TurnResult,
 )
 from nodes.agents import ConfigError, resolve_agent, resolve_intent
-from persistence.store import DEFAULT_PROJECT, ArtifactStore, StoreError, validate_project_id
+from persistence.store import (
+    DEFAULT_PROJECT,
+    ArtifactStore,
+    StoreError,
+    default_data_dir,
+    validate_project_id,
+)
 from providers.keypool import ProviderError
 from tools.schemas import ARTIFACT_TYPES
 
@@ -807,7 +814,41 @@ def serve(
     _guard(lambda: run_dashboard(host, port))
 
 
+class _OneLine(logging.Formatter):
+    """Warnings for the terminal: one line, never a traceback (those go to the log file)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return f"{record.levelname.lower()}: {record.getMessage().splitlines()[0]}"
+
+
+def setup_logging() -> None:
+    """Warnings to stderr as one line each; details with tracebacks to ``<data dir>/ohm.log``
+    when the data directory is usable (never required)."""
+    root = logging.getLogger()
+    if any(getattr(h, "_ohm", False) for h in root.handlers):
+        return
+    root.setLevel(logging.INFO)
+    terminal = logging.StreamHandler(sys.stderr)
+    terminal.setLevel(logging.WARNING)
+    terminal.setFormatter(_OneLine())
+    terminal._ohm = True  # type: ignore[attr-defined]
+    root.addHandler(terminal)
+    try:
+        data_dir = default_data_dir()
+        if data_dir.is_dir() and os.access(data_dir, os.W_OK):
+            detail = logging.FileHandler(data_dir / "ohm.log", encoding="utf-8")
+            detail.setFormatter(
+                logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+            )
+            root.addHandler(detail)
+    except OSError:
+        pass
+    for noisy in ("httpx", "httpx2", "httpcore", "httpcore2", "openai", "aiosqlite"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
 def main() -> None:
+    setup_logging()
     try:
         app()
     except KeyboardInterrupt:

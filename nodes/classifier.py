@@ -105,7 +105,8 @@ async def classify_intent(
         problem = f"unusable classification ({err or 'no intent returned'})"
     except (OutputParserException, ValidationError, ValueError, APIResponseValidationError) as exc:
         problem = f"unusable classification ({type(exc).__name__})"
-    log.warning("classifier fell back to %s: %s", FALLBACK_INTENT, problem)
+    # Recorded in the state and on the reply (route "fallback"); not worth a warning.
+    log.info("classifier fell back to %s: %s", FALLBACK_INTENT, problem)
     return {
         "intent": FALLBACK_INTENT,
         "agent": INTENT_TO_AGENT[FALLBACK_INTENT],
