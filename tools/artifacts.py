@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Annotated, Any
 
+from langchain_core.messages import AIMessage
 from langchain_core.tools import BaseTool, tool
 from langgraph.prebuilt import ToolRuntime
 from pydantic import Field
@@ -36,7 +37,11 @@ log = logging.getLogger(__name__)
 StoreProvider = Callable[[], ArtifactStore]
 # Called after a bom, wiring or code write with (store, project, written versions); returns
 # findings (dicts) to store with the versions and show the model.
-Checker = Callable[[ArtifactStore, str, list[VersionView]], list[dict[str, Any]]]
+# The last argument is what sibling calls of the same batch are writing ((type, path) ->
+# content), so findings do not depend on the order concurrent calls finish in.
+Checker = Callable[
+    [ArtifactStore, str, list[VersionView], Mapping[tuple[str, str], str]], list[dict[str, Any]]
+]
 # Runs every check across the project's current artifacts (the debugger's tool).
 ProjectChecker = Callable[[ArtifactStore, str], dict[str, Any]]
 
@@ -79,6 +84,37 @@ def visible_versions(
     """The artifacts this run sees: the latest, or (replays and forks) the project as of
     the checkpoint they start from plus what this run wrote."""
     return st.visible(project, parse_as_of(_ctx_value(runtime, "as_of")), run_id)
+
+
+def batch_writes(runtime: ToolRuntime, exclude: str | None) -> dict[tuple[str, str], str]:
+    """Full replacements written by the other tool calls of the model's current message.
+
+    ToolNode runs a message's calls concurrently; knowing what the siblings write lets
+    every call be checked against the state the whole batch leaves. Appends and merges
+    depend on the stored version, so they are left to the store.
+    """
+    state = runtime.state if isinstance(runtime.state, dict) else {}
+    messages = state.get("messages") or []
+    last = next((m for m in reversed(messages) if isinstance(m, AIMessage)), None)
+    out: dict[tuple[str, str], str] = {}
+    for tc in last.tool_calls if last is not None else []:
+        args = tc.get("args") or {}
+        if tc.get("name") != "write" or tc.get("id") == exclude:
+            continue
+        if args.get("merge_strategy", "replace") != "replace":
+            continue
+        kind, content, path = args.get("artifact_type"), args.get("content"), args.get("path")
+        try:
+            if kind == "code" and path and isinstance(content, str):
+                out[("code", normalize_code_path(path))] = content
+            elif kind == "code" and not path and content is not None:
+                for f in parse_code_bundle(content).files:
+                    out[("code", f.path)] = f.content
+            elif kind in STRUCTURED_TYPES:
+                out[(kind, "")] = content if isinstance(content, str) else json.dumps(content)
+        except (ArtifactContentError, ValueError):
+            continue  # that call reports its own error; check against what is stored
+    return out
 
 
 def _result(payload: dict[str, Any]) -> str:
@@ -248,7 +284,8 @@ def build_tools(
         findings: list[dict[str, Any]] = []
         if checker and artifact_type in ("bom", "wiring", "code"):
             try:
-                findings = checker(st, project, [v for v, _ in written])
+                pending = batch_writes(runtime, exclude=runtime.tool_call_id)
+                findings = checker(st, project, [v for v, _ in written], pending)
             except Exception as exc:  # a broken check must not lose the write
                 log.exception("checks failed")
                 findings = [{"rule": "check-failed", "severity": "info", "message": str(exc)}]

@@ -140,3 +140,38 @@ def test_cli_shows_the_finding(store: ArtifactStore) -> None:
     assert r.exit_code == 0, r.stdout
     r = runner.invoke(app, ["check", "--project", "nope"])
     assert r.exit_code == 2 and "unknown project" in r.stderr
+
+
+async def test_a_batch_of_file_writes_is_checked_as_the_batch_leaves_it(
+    store: ArtifactStore,
+) -> None:
+    """Three files in one message run concurrently; each result reports the same findings,
+    those of the finished firmware, whatever order the writes land in."""
+    store.ensure_project("default")
+    store.write("default", "wiring", lambda _p: json.dumps(fixed()))
+    config = "#pragma once\n#define TRIG_PIN 18\n#define ECHO_PIN 19\n"
+    main = (
+        '#include "config.h"\nvoid setup() { pinMode(TRIG_PIN, OUTPUT); '
+        "pinMode(ECHO_PIN, INPUT); }\nvoid loop() {}\n"
+    )
+    batch = tools_msg(
+        call("write", artifact_type="code", path="platformio.ini", content="[env:esp32dev]\n"),
+        call("write", artifact_type="code", path="src/main.cpp", content=main),
+        call("write", artifact_type="code", path="include/config.h", content=config),
+    )
+    book = ModelBook(
+        project_initializer=[AIMessage("hi")],
+        orchestrator=[intent("CODE")],
+        code_generator=[batch, AIMessage("done")],
+    )
+    async with line(book, store) as ln:
+        await ln.achat("A parking sensor", thread="t")
+        await ln.achat("firmware please", thread="t")
+    results = [
+        json.loads(m.content)
+        for m in book.models["code_generator"].prompts[-1]
+        if isinstance(m, ToolMessage)
+    ]
+    assert len(results) == 3
+    assert all(r["findings"] == results[0]["findings"] for r in results)
+    assert not [f for f in results[0]["findings"] if f["rule"] == "pin-mismatch"]

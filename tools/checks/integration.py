@@ -9,6 +9,7 @@ stored with the version they describe, so the CLI and the dashboard show them be
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,23 +34,33 @@ class ProjectArtifacts:
     unreadable: list[str]
 
 
-def current_artifacts(store: ArtifactStore, project: str) -> ProjectArtifacts:
+def current_artifacts(
+    store: ArtifactStore, project: str, pending: Mapping[tuple[str, str], str] | None = None
+) -> ProjectArtifacts:
     """The project's latest bom, wiring and code, parsed; stored content that no longer
-    fits its schema is skipped and named rather than failing the check."""
+    fits its schema is skipped and named rather than failing the check.
+
+    ``pending`` is content other tool calls of the same batch are writing at this moment
+    ((type, path) -> text): with it, every write in a batch is checked against the state
+    the whole batch leaves, whatever order the calls happen to finish in.
+    """
+    stored = {(v.type, v.path): (v.content, v.language) for v in store.list_latest(project)}
+    for key, text in (pending or {}).items():
+        stored[key] = (text, stored.get(key, (None, None))[1])
     bom: Bom | None = None
     wiring: Wiring | None = None
     code: list[CodeFile] = []
     unreadable: list[str] = []
-    for v in store.list_latest(project):
+    for (kind, path), (content, language) in sorted(stored.items()):
         try:
-            if v.type == "bom":
-                bom = parse_bom(v.content)
-            elif v.type == "wiring":
-                wiring = parse_wiring(v.content)
-            elif v.type == "code":
-                code.append(CodeFile(path=v.path, language=v.language, content=v.content))
+            if kind == "bom":
+                bom = parse_bom(content)
+            elif kind == "wiring":
+                wiring = parse_wiring(content)
+            elif kind == "code":
+                code.append(CodeFile(path=path, language=language, content=content))
         except (ArtifactContentError, ValueError):
-            unreadable.append(v.type + (f" {v.path}" if v.path else ""))
+            unreadable.append(kind + (f" {path}" if path else ""))
     return ProjectArtifacts(bom, wiring, code, unreadable)
 
 
@@ -84,10 +95,13 @@ def _concerns(f: Finding, v: VersionView) -> bool:
 
 
 def run_checks_after_write(
-    store: ArtifactStore, project: str, written: list[VersionView]
+    store: ArtifactStore,
+    project: str,
+    written: list[VersionView],
+    pending: Mapping[tuple[str, str], str] | None = None,
 ) -> list[dict[str, Any]]:
     """Check what was just written, store the findings on each version, return them all."""
-    arts = current_artifacts(store, project)
+    arts = current_artifacts(store, project, pending)
     everything: list[Finding] = []
     for kind in sorted({v.type for v in written if not v.deleted}):
         found = findings_for(kind, arts)
