@@ -787,6 +787,10 @@ def demo(
         where = escape(store.url)
         out.print(f"Artifacts are in {where} (project [bold]{project}[/], thread {thread_id}).")
         out.print(f"Look at them with: ohm artifacts list --project {project}")
+        out.print(
+            f"Export them (diagram, BOM CSV, PlatformIO folder) with: "
+            f"ohm artifacts export --project {project} --out {project}-export"
+        )
         out.print(f"Replay a step with: ohm history --thread {thread_id}")
 
     _guard(run)
