@@ -97,25 +97,22 @@ def create_app(
             return JSONResponse({"detail": message}, status_code=status)
         return error_page(request, status, title, message)
 
-    @app.exception_handler(NotFoundError)
-    async def not_found(request: Request, exc: NotFoundError) -> Response:
-        return problem(request, 404, "Not found", str(exc))
+    # Errors a person can act on: the status and title they get, one line of message.
+    known: tuple[tuple[type[Exception], int, str], ...] = (
+        (NotFoundError, 404, "Not found"),
+        (InvalidIdError, 400, "Bad request"),
+        (StoreError, 400, "Bad request"),
+        (ConfigError, 400, "Bad request"),
+        (ThreadBusy, 409, "Busy"),
+    )
+    for exc_type, status, title in known:
 
-    @app.exception_handler(InvalidIdError)
-    async def invalid_id(request: Request, exc: InvalidIdError) -> Response:
-        return problem(request, 400, "Bad request", str(exc))
+        async def handle(
+            request: Request, exc: Exception, status: int = status, title: str = title
+        ) -> Response:
+            return problem(request, status, title, str(exc))
 
-    @app.exception_handler(StoreError)
-    async def store_error(request: Request, exc: StoreError) -> Response:
-        return problem(request, 400, "Bad request", str(exc))
-
-    @app.exception_handler(ConfigError)
-    async def config_error(request: Request, exc: ConfigError) -> Response:
-        return problem(request, 400, "Bad request", str(exc))
-
-    @app.exception_handler(ThreadBusy)
-    async def busy(request: Request, exc: ThreadBusy) -> Response:
-        return problem(request, 409, "Busy", str(exc))
+        app.add_exception_handler(exc_type, handle)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> Response:

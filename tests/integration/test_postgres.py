@@ -7,13 +7,13 @@ is unreachable, except on CI (``CI=true``), where that is a failure.
 from __future__ import annotations
 
 import os
-import threading
 import uuid
 from collections.abc import Iterator
 
 import pytest
 
 from persistence.store import ArtifactStore, WriteMeta
+from tests.support import append_from_threads
 
 PG = os.environ.get("OHM_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 pytestmark = pytest.mark.services
@@ -48,31 +48,8 @@ def test_concurrent_writers_on_postgres(schema: str) -> None:
     store_url, _ = urls(schema)
     stores = [ArtifactStore(store_url) for _ in range(3)]  # separate engines, like processes
     stores[0].ensure_project("p")
-    errors: list[BaseException] = []
-
-    def writer(i: int) -> None:
-        try:
-            for j in range(10):
-                stores[i % 3].write(
-                    "p",
-                    "context",
-                    lambda prev, i=i, j=j: (prev.content if prev else "") + f"<{i}.{j}>",
-                    merge_strategy="append",
-                    meta=WriteMeta(tool_call_id=f"{i}.{j}"),
-                )
-        except BaseException as exc:  # pragma: no cover - reported below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=writer, args=(i,)) for i in range(6)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors
-    hist = stores[1].history("p", "context")
-    assert [v.version for v in hist] == list(range(1, 61))
-    assert all(hist[-1].content.count(f"<{i}.{j}>") == 1 for i in range(6) for j in range(10))
-    again = stores[2].write("p", "context", lambda _p: "x", meta=WriteMeta(tool_call_id="0.0"))
+    append_from_threads(stores, writers=6, each=10)
+    again = stores[2].write("p", "context", lambda _p: "x", meta=WriteMeta(tool_call_id="c0.0"))
     assert not again.created
 
 

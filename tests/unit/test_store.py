@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
 import pytest
@@ -10,6 +9,7 @@ from sqlalchemy import inspect, text
 
 from persistence import migrations
 from persistence.store import ArtifactStore, InvalidIdError, StoreError, WriteMeta
+from tests.support import append_from_threads
 
 
 @pytest.fixture
@@ -42,32 +42,7 @@ def test_a_repeated_tool_call_id_writes_nothing(store: ArtifactStore) -> None:
 
 
 def test_concurrent_writers_never_share_a_version_number(store: ArtifactStore) -> None:
-    errors: list[BaseException] = []
-
-    def writer(i: int) -> None:
-        try:
-            for j in range(15):
-                store.write(
-                    "p",
-                    "context",
-                    lambda prev, i=i, j=j: (prev.content if prev else "") + f"<{i}.{j}>",
-                    merge_strategy="append",
-                    meta=WriteMeta(tool_call_id=f"c{i}.{j}"),
-                )
-        except BaseException as exc:  # pragma: no cover - reported below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=writer, args=(i,)) for i in range(5)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors
-    hist = store.history("p", "context")
-    assert [v.version for v in hist] == list(range(1, 76))
-    # Appends were serialized: the last version holds every piece exactly once.
-    final = hist[-1].content
-    assert all(final.count(f"<{i}.{j}>") == 1 for i in range(5) for j in range(15))
+    append_from_threads([store], writers=5, each=15)
 
 
 def test_delete_is_a_tombstone_version(store: ArtifactStore) -> None:
