@@ -198,7 +198,7 @@ def _emit(findings: list[Finding], as_json: bool) -> None:
 
 
 def _fail(message: str) -> NoReturn:
-    typer.echo(f"ohm check: {message}", err=True)
+    typer.echo(f"error: {message}", err=True)
     raise typer.Exit(2)
 
 
