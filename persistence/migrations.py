@@ -19,7 +19,13 @@ Step = Callable[[Connection], None]
 
 # Schema version N is reached by applying STEPS[N - 2] to version N - 1; version 1 is the
 # first released schema.
-STEPS: list[Step] = []
+def _add_thread_leases(conn: Connection) -> None:
+    from .models import ThreadLease
+
+    ThreadLease.__table__.create(conn, checkfirst=True)  # type: ignore[attr-defined]
+
+
+STEPS: list[Step] = [_add_thread_leases]
 LATEST = len(STEPS) + 1
 
 

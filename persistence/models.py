@@ -114,3 +114,18 @@ class ArtifactVersion(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     artifact: Mapped[Artifact] = relationship(back_populates="versions")
+
+
+class ThreadLease(Base):
+    """Who is running a turn on a thread, until when: one row per busy thread.
+
+    A turn holds the lease and renews ``expires_at`` while it runs; a holder that dies
+    stops renewing, so the next turn may take the thread over once the lease runs out.
+    """
+
+    __tablename__ = "thread_leases"
+
+    thread_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(64))
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
