@@ -16,8 +16,8 @@ import json
 import logging
 import threading
 import uuid
-from collections.abc import AsyncIterator, Coroutine
-from contextlib import AsyncExitStack
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Coroutine
+from contextlib import AsyncExitStack, aclosing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar, cast
@@ -31,6 +31,7 @@ from nodes.agents import INTENT_TO_AGENT, SPECIALISTS, resolve_agent, resolve_in
 from nodes.classifier import message_text
 from nodes.deps import Deps, default_deps
 from persistence.checkpoints import open_async_saver
+from persistence.leases import LeaseLost, ThreadBusy, ThreadLeases
 from persistence.store import (
     ArtifactStore,
     NotFoundError,
@@ -58,6 +59,8 @@ from .events import (
     TurnResult,
     TurnStarted,
 )
+
+__all__ = ["AssemblyLine", "CheckpointInfo", "ThreadBusy", "TurnError"]
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -169,6 +172,7 @@ class AssemblyLine:
         self._stack: AsyncExitStack | None = None
         self._open_lock: asyncio.Lock | None = None
         self._loop_thread: _LoopThread | None = None
+        self._leases: ThreadLeases | None = None
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -188,6 +192,7 @@ class AssemblyLine:
         if saver is None:
             saver = await self._stack.enter_async_context(open_async_saver(self.data_dir))
         self._graph = compile_graph(deps, checkpointer=saver)
+        self._leases = ThreadLeases(store)
         return self
 
     async def aclose(self) -> None:
@@ -259,19 +264,71 @@ class AssemblyLine:
         agent: str | None = None,
         models: dict[str, str] | None = None,
         temperatures: dict[str, float] | None = None,
-    ) -> AsyncIterator[OhmEvent]:
-        """Run one turn and yield its events; the last is ``done`` or ``error``."""
+        wait: float | None = None,
+    ) -> AsyncGenerator[OhmEvent, None]:
+        """Run one turn and yield its events; the last is ``done`` or ``error``.
+
+        One turn runs at a time per thread, across processes: when another holds the
+        thread this waits up to ``wait`` seconds (default: not at all), then raises
+        :class:`ThreadBusy` before anything is saved."""
         if not message or not message.strip():
             raise ValueError("the message is empty")
         await self.open()
         thread_id = thread or uuid.uuid4().hex[:12]
         self._check_thread(project, thread_id)
         ctx = self._context(project, thread_id, agent, models, temperatures)
-        yield TurnStarted(project=project, thread_id=thread_id, message=message)
-        async for ev in self._run(
-            {"messages": [HumanMessage(message)]}, self._config(thread_id), ctx
-        ):
+
+        async def turn() -> AsyncIterator[OhmEvent]:
+            yield TurnStarted(project=project, thread_id=thread_id, message=message)
+            async for ev in self._run(
+                {"messages": [HumanMessage(message)]}, self._config(thread_id), ctx
+            ):
+                yield ev
+
+        async for ev in self._leased(thread_id, wait, turn):
             yield ev
+
+    async def _leased(
+        self,
+        thread_id: str,
+        wait: float | None,
+        body: Callable[[], AsyncIterator[OhmEvent]],
+    ) -> AsyncIterator[OhmEvent]:
+        """Run ``body`` holding the thread's lease. Its final event (done or error) is
+        held back until the lease is given back, so the thread is free by the time anyone
+        sees the end. If the lease is lost mid-turn (this process stalled past it and
+        another took over), the turn is cancelled and ends with an error event."""
+        if self._leases is None:
+            raise RuntimeError("AssemblyLine is not open")
+        lost = asyncio.Event()
+        task = asyncio.current_task()
+
+        def on_lost() -> None:
+            lost.set()
+            if task is not None:
+                task.cancel()
+
+        final: OhmEvent | None = None
+        async with self._leases.hold(thread_id, wait=wait or 0.0, on_lost=on_lost):
+            try:
+                async for ev in body():
+                    if isinstance(ev, (TurnFinished, ErrorEvent)):
+                        final = ev
+                    else:
+                        yield ev
+            except asyncio.CancelledError:
+                if not lost.is_set() or task is None:
+                    raise
+                task.uncancel()
+                final = self._error_event(
+                    LeaseLost(
+                        f"another process took thread {thread_id} over because this turn "
+                        "could not renew its lease in time"
+                    ),
+                    thread_id,
+                )
+        if final is not None:
+            yield final
 
     async def _run(
         self, graph_input: Any, config: RunnableConfig, ctx: OhmContext
@@ -434,15 +491,18 @@ class AssemblyLine:
         """Run one turn and return its result; raises TurnError when it cannot finish."""
         return await self._collect(self.astream(message, **kwargs), kwargs.get("thread"))
 
-    async def _collect(self, stream: AsyncIterator[OhmEvent], thread: str | None) -> TurnResult:
+    async def _collect(
+        self, stream: AsyncGenerator[OhmEvent, None], thread: str | None
+    ) -> TurnResult:
         thread_id = thread or ""
-        async for ev in stream:
-            if isinstance(ev, TurnStarted):
-                thread_id = ev.thread_id
-            elif isinstance(ev, ErrorEvent):
-                raise TurnError(ev, thread_id)
-            elif isinstance(ev, TurnFinished):
-                return ev.result
+        async with aclosing(stream) as events:
+            async for ev in events:
+                if isinstance(ev, TurnStarted):
+                    thread_id = ev.thread_id
+                elif isinstance(ev, ErrorEvent):
+                    raise TurnError(ev, thread_id)
+                elif isinstance(ev, TurnFinished):
+                    return ev.result
         raise TurnError(ErrorEvent(kind="internal", message="the turn ended early"), thread_id)
 
     # -------------------------------------------------------------- time travel
@@ -515,75 +575,103 @@ class AssemblyLine:
         )
 
     async def areplay_stream(
-        self, thread_id: str, checkpoint_id: str, *, intent: str | None = None
-    ) -> AsyncIterator[OhmEvent]:
+        self,
+        thread_id: str,
+        checkpoint_id: str,
+        *,
+        intent: str | None = None,
+        wait: float | None = None,
+    ) -> AsyncGenerator[OhmEvent, None]:
         """Run again from a checkpoint; with ``intent``, fork the turn as if the classifier
-        had chosen it. Either way a new branch is written and nothing is overwritten."""
+        had chosen it. Either way a new branch is written and nothing is overwritten. Like
+        a turn, it holds the thread's lease while it runs."""
         await self.open()
         thread = self.store.get_thread(thread_id)
         ctx = OhmContext(project=thread.project_id, thread_id=thread_id)
-        if intent is None:
-            snaps = {
-                s.config["configurable"]["checkpoint_id"]: s
-                for s in await self._snapshots(thread_id)
-            }
-            if checkpoint_id not in snaps:
-                raise NotFoundError(f"unknown checkpoint {checkpoint_id!r} in thread {thread_id!r}")
-            if not snaps[checkpoint_id].next:
-                raise StoreError(
-                    f"checkpoint {checkpoint_id!r} ends a turn, so nothing runs from it; replay "
-                    "an earlier checkpoint or fork this one with an intent"
+
+        async def run() -> AsyncIterator[OhmEvent]:
+            if intent is None:
+                snaps = {
+                    s.config["configurable"]["checkpoint_id"]: s
+                    for s in await self._snapshots(thread_id)
+                }
+                if checkpoint_id not in snaps:
+                    raise NotFoundError(
+                        f"unknown checkpoint {checkpoint_id!r} in thread {thread_id!r}"
+                    )
+                if not snaps[checkpoint_id].next:
+                    raise StoreError(
+                        f"checkpoint {checkpoint_id!r} ends a turn, so nothing runs from it; "
+                        "replay an earlier checkpoint or fork this one with an intent"
+                    )
+                config = self._config(thread_id, checkpoint_id)
+                ctx.as_of = snaps[checkpoint_id].created_at
+            else:
+                chosen = resolve_intent(intent)
+                base = await self._turn_base(thread_id, checkpoint_id)
+                new_config = await self.graph.aupdate_state(
+                    base.config,
+                    {
+                        "intent": chosen,
+                        "agent": INTENT_TO_AGENT[chosen],
+                        "route": "forced",
+                        "route_reason": f"fork of checkpoint {checkpoint_id} as {chosen}",
+                        "steps": 0,
+                    },
+                    as_node="classify",
                 )
-            config = self._config(thread_id, checkpoint_id)
-            ctx.as_of = snaps[checkpoint_id].created_at
-        else:
-            chosen = resolve_intent(intent)
-            base = await self._turn_base(thread_id, checkpoint_id)
-            new_config = await self.graph.aupdate_state(
-                base.config,
-                {
-                    "intent": chosen,
-                    "agent": INTENT_TO_AGENT[chosen],
-                    "route": "forced",
-                    "route_reason": f"fork of checkpoint {checkpoint_id} as {chosen}",
-                    "steps": 0,
-                },
-                as_node="classify",
-            )
-            config = self._config(thread_id, new_config["configurable"]["checkpoint_id"])
-            ctx.as_of = base.created_at
-            yield AgentSelected(
-                agent=INTENT_TO_AGENT[chosen],
-                intent=chosen,
-                route="forced",
-                reason=f"fork of checkpoint {checkpoint_id} as {chosen}",
-            )
-        async for ev in self._run(None, config, ctx):
+                config = self._config(thread_id, new_config["configurable"]["checkpoint_id"])
+                ctx.as_of = base.created_at
+                yield AgentSelected(
+                    agent=INTENT_TO_AGENT[chosen],
+                    intent=chosen,
+                    route="forced",
+                    reason=f"fork of checkpoint {checkpoint_id} as {chosen}",
+                )
+            async for ev in self._run(None, config, ctx):
+                yield ev
+
+        async for ev in self._leased(thread_id, wait, run):
             yield ev
 
     async def areplay(
-        self, thread_id: str, checkpoint_id: str, *, intent: str | None = None
+        self,
+        thread_id: str,
+        checkpoint_id: str,
+        *,
+        intent: str | None = None,
+        wait: float | None = None,
     ) -> TurnResult:
         return await self._collect(
-            self.areplay_stream(thread_id, checkpoint_id, intent=intent), thread_id
+            self.areplay_stream(thread_id, checkpoint_id, intent=intent, wait=wait), thread_id
         )
 
-    async def aresume_stream(self, thread_id: str) -> AsyncIterator[OhmEvent]:
-        """Finish a turn that stopped part way (for example when no key was available),
-        from its last checkpoint; the user's message was saved before anything failed."""
-        snaps = await self._snapshots(thread_id)
-        if not snaps:
-            raise NotFoundError(f"unknown thread {thread_id!r}")
-        if not snaps[0].next:
-            raise StoreError(f"thread {thread_id!r} has no unfinished turn")
+    async def aresume_stream(
+        self, thread_id: str, *, wait: float | None = None
+    ) -> AsyncGenerator[OhmEvent, None]:
+        """Finish a turn that stopped part way (for example when no key was available, or
+        its process was killed), from its last checkpoint; the user's message was saved
+        before anything failed."""
+        await self.open()
         thread = self.store.get_thread(thread_id)
         ctx = OhmContext(project=thread.project_id, thread_id=thread_id)
-        async for ev in self._run(None, self._config(thread_id), ctx):
+
+        async def run() -> AsyncIterator[OhmEvent]:
+            # Read the thread's end under the lease: a turn that was running has finished.
+            latest = await self.graph.aget_state(self._thread_config(thread_id))
+            if not latest.created_at:
+                raise NotFoundError(f"unknown thread {thread_id!r}")
+            if not latest.next:
+                raise StoreError(f"thread {thread_id!r} has no unfinished turn")
+            async for ev in self._run(None, self._config(thread_id), ctx):
+                yield ev
+
+        async for ev in self._leased(thread_id, wait, run):
             yield ev
 
-    async def aresume(self, thread_id: str) -> TurnResult:
+    async def aresume(self, thread_id: str, *, wait: float | None = None) -> TurnResult:
         """Finish a turn that stopped part way; see ``aresume_stream``."""
-        return await self._collect(self.aresume_stream(thread_id), thread_id)
+        return await self._collect(self.aresume_stream(thread_id, wait=wait), thread_id)
 
     async def aartifacts_at(self, thread_id: str, checkpoint_id: str) -> list[VersionView]:
         """The project's artifacts as they were when ``checkpoint_id`` was saved: versions
@@ -627,12 +715,17 @@ class AssemblyLine:
         return self._sync(self.ahistory(thread_id))
 
     def replay(
-        self, thread_id: str, checkpoint_id: str, *, intent: str | None = None
+        self,
+        thread_id: str,
+        checkpoint_id: str,
+        *,
+        intent: str | None = None,
+        wait: float | None = None,
     ) -> TurnResult:
-        return self._sync(self.areplay(thread_id, checkpoint_id, intent=intent))
+        return self._sync(self.areplay(thread_id, checkpoint_id, intent=intent, wait=wait))
 
-    def resume(self, thread_id: str) -> TurnResult:
-        return self._sync(self.aresume(thread_id))
+    def resume(self, thread_id: str, *, wait: float | None = None) -> TurnResult:
+        return self._sync(self.aresume(thread_id, wait=wait))
 
     def artifacts_at(self, thread_id: str, checkpoint_id: str) -> list[VersionView]:
         return self._sync(self.aartifacts_at(thread_id, checkpoint_id))

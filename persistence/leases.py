@@ -4,14 +4,35 @@ A turn takes the thread's lease (a row in ``thread_leases`` of the artifact data
 it works wherever that database is shared: one SQLite file for the processes of a
 machine, PostgreSQL for several machines) and renews it while it runs. A second turn on a
 busy thread waits up to a bounded time, then is refused with :class:`ThreadBusy`. A holder
-killed outright stops renewing, and its lease runs out after ``lease_s`` seconds.
+killed outright stops renewing, and its lease runs out after ``lease_s`` seconds, so a dead
+process blocks its thread for seconds, not minutes.
+
+Times are the writers' own UTC clocks: machines sharing a database need clocks that agree
+to well within the lease (any NTP-synchronised host does).
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import uuid
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
-from .store import StoreError
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from .models import ThreadLease
+from .store import ArtifactStore, StoreError
+
+log = logging.getLogger(__name__)
+
+DEFAULT_LEASE_S = 10.0
+"""How long a lease lasts without renewal; the holder renews it every third of that."""
 
 
 class ThreadBusy(StoreError):
@@ -24,3 +45,190 @@ class ThreadBusy(StoreError):
             f"thread {thread_id} is busy with a turn started at "
             f"{started_at.astimezone().strftime('%H:%M:%S')}; try again, or wait with --wait"
         )
+
+
+class LeaseLost(StoreError):
+    """The turn could not renew its lease in time and another writer took the thread."""
+
+
+def lease_seconds() -> float:
+    """``OHM_LEASE_S`` (default 10 s): how long a silent holder keeps a thread."""
+    raw = os.environ.get("OHM_LEASE_S", "").strip()
+    if not raw:
+        return DEFAULT_LEASE_S
+    try:
+        value = float(raw)
+    except ValueError:
+        raise StoreError(f"OHM_LEASE_S must be a number of seconds, not {raw!r}") from None
+    if not 1.0 <= value <= 3600.0:
+        raise StoreError("OHM_LEASE_S must be between 1 and 3600 seconds")
+    return value
+
+
+def new_owner() -> str:
+    """A holder id that says where a lease came from when someone reads the table."""
+    return f"{socket.gethostname()[:24]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+@dataclass
+class Lease:
+    thread_id: str
+    owner: str
+    started_at: datetime
+    lost: bool = False
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _aware(dt: datetime) -> datetime:
+    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+
+
+class ThreadLeases:
+    """Take, renew and give back thread leases in an :class:`ArtifactStore`'s database.
+
+    The store is synchronous, so every database call runs in a worker thread; a call is
+    one short transaction (one row), which keeps the writers' queue short.
+    """
+
+    def __init__(self, store: ArtifactStore, lease_s: float | None = None) -> None:
+        self.store = store
+        self.lease_s = lease_s if lease_s is not None else lease_seconds()
+        # Waiters in this process wake as soon as a local turn gives its thread back.
+        self._released: dict[str, asyncio.Event] = {}
+
+    # ---------------------------------------------------------------- database
+
+    def try_acquire(self, thread_id: str, owner: str) -> Lease | datetime:
+        """The lease, or the start time of the turn that holds it."""
+        for _ in range(5):
+            now = _now()
+            expires = now + timedelta(seconds=self.lease_s)
+            try:
+                with self.store.transaction() as s:
+                    row = s.scalar(
+                        select(ThreadLease)
+                        .where(ThreadLease.thread_id == thread_id)
+                        .with_for_update()
+                    )
+                    if row is None:
+                        s.add(
+                            ThreadLease(
+                                thread_id=thread_id, owner=owner, started_at=now, expires_at=expires
+                            )
+                        )
+                        s.flush()
+                        return Lease(thread_id, owner, now)
+                    if _aware(row.expires_at) > now and row.owner != owner:
+                        return _aware(row.started_at)
+                    if row.owner != owner:
+                        log.warning(
+                            "thread %s: taking over a lease that ran out (holder %s)",
+                            thread_id,
+                            row.owner,
+                        )
+                    row.owner, row.started_at, row.expires_at = owner, now, expires
+                    s.flush()
+                    return Lease(thread_id, owner, now)
+            except IntegrityError:
+                continue  # another writer inserted the row first: read it again
+            except OperationalError as exc:
+                raise StoreError(f"cannot take the thread's lease: {exc.orig}") from None
+        raise StoreError(f"cannot take the lease of thread {thread_id}: too many conflicts")
+
+    def renew(self, lease: Lease) -> bool:
+        """Push the lease's end out; False when this holder no longer has it."""
+        expires = _now() + timedelta(seconds=self.lease_s)
+        with self.store.transaction() as s:
+            result = s.execute(
+                update(ThreadLease)
+                .where(ThreadLease.thread_id == lease.thread_id, ThreadLease.owner == lease.owner)
+                .values(expires_at=expires)
+            )
+            return bool(getattr(result, "rowcount", 0))
+
+    def release_sync(self, lease: Lease) -> None:
+        with self.store.transaction() as s:
+            s.execute(
+                delete(ThreadLease).where(
+                    ThreadLease.thread_id == lease.thread_id, ThreadLease.owner == lease.owner
+                )
+            )
+
+    def holder(self, thread_id: str) -> tuple[str, datetime, datetime] | None:
+        """(owner, started_at, expires_at) of a live lease on the thread, else None."""
+        with self.store._read() as s:
+            row = s.get(ThreadLease, thread_id)
+            if row is None or _aware(row.expires_at) <= _now():
+                return None
+            return row.owner, _aware(row.started_at), _aware(row.expires_at)
+
+    # ------------------------------------------------------------------- async
+
+    async def acquire(
+        self, thread_id: str, *, wait: float = 0.0, owner: str | None = None
+    ) -> Lease:
+        """Take the thread's lease, waiting up to ``wait`` seconds for a busy thread."""
+        owner = owner or new_owner()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + max(0.0, wait)
+        pause = 0.05
+        while True:
+            got = await asyncio.to_thread(self.try_acquire, thread_id, owner)
+            if isinstance(got, Lease):
+                return got
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                raise ThreadBusy(thread_id, got)
+            event = self._released.setdefault(thread_id, asyncio.Event())
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(event.wait(), min(pause, remaining))
+            pause = min(pause * 2, 0.5)
+
+    async def release(self, lease: Lease) -> None:
+        try:
+            await asyncio.to_thread(self.release_sync, lease)
+        except Exception as exc:  # the lease runs out by itself; never fail a finished turn
+            log.warning("thread %s: could not give the lease back (%s)", lease.thread_id, exc)
+        event = self._released.pop(lease.thread_id, None)
+        if event is not None:
+            event.set()
+
+    @contextlib.asynccontextmanager
+    async def hold(
+        self,
+        thread_id: str,
+        *,
+        wait: float = 0.0,
+        on_lost: Callable[[], None] | None = None,
+    ) -> AsyncIterator[Lease]:
+        """Hold the thread for the body: take the lease, renew it every third of its
+        length, give it back at the end (also on error or cancellation)."""
+        lease = await self.acquire(thread_id, wait=wait)
+
+        async def heartbeat() -> None:
+            while True:
+                await asyncio.sleep(self.lease_s / 3)
+                try:
+                    kept = await asyncio.to_thread(self.renew, lease)
+                except Exception as exc:  # a hiccup: the next beat may succeed
+                    log.warning("thread %s: lease renewal failed (%s)", thread_id, exc)
+                    continue
+                if not kept:
+                    lease.lost = True
+                    log.error("thread %s: the lease was taken over; stopping the turn", thread_id)
+                    if on_lost is not None:
+                        on_lost()
+                    return
+
+        beat = asyncio.create_task(heartbeat(), name=f"ohm-lease-{thread_id}")
+        try:
+            yield lease
+        finally:
+            beat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await beat
+            if not lease.lost:
+                await asyncio.shield(self.release(lease))

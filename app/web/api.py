@@ -359,13 +359,14 @@ async def _respond(
     svc: Services, thread_id: str, stream: bool, source: Callable[[], AsyncIterator[OhmEvent]]
 ) -> Response:
     queue = svc.runner.start(thread_id, source)
+    head = await svc.runner.first(queue)
     if stream:
         return StreamingResponse(
-            svc.runner.sse(queue),
+            svc.runner.sse(queue, head),
             media_type="text/event-stream",
             headers={"cache-control": "no-store", "x-accel-buffering": "no"},
         )
-    events = await svc.runner.collect(queue)
+    events = await svc.runner.collect(queue, head)
     for ev in events:
         if isinstance(ev, TurnFinished):
             return JSONResponse(ev.result.model_dump(mode="json"))

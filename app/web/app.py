@@ -23,7 +23,7 @@ from .render import pygments_css
 from .security import Guard, wants_json
 from .services import Services
 from .templating import STATIC_DIR, error_page
-from .turns import ThreadBusy, TurnRunner
+from .turns import ThreadBusy, ThreadLeased, TurnRunner
 
 API_DESCRIPTION = """
 Ohm's dashboard API: projects, threads, their messages, artifacts and versions, and
@@ -104,6 +104,7 @@ def create_app(
         (StoreError, 400, "Bad request"),
         (ConfigError, 400, "Bad request"),
         (ThreadBusy, 409, "Busy"),
+        (ThreadLeased, 409, "Busy"),
     )
     for exc_type, status, title in known:
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from graph.assembly_line import AssemblyLine
 from graph.events import ErrorEvent, OhmEvent, TurnFinished
+from persistence.leases import ThreadBusy as ThreadLeased
 from persistence.store import StoreError
 
 from .render import markdown_html
@@ -25,6 +26,7 @@ log = logging.getLogger(__name__)
 
 HEARTBEAT_S = 15.0
 _END = object()
+_NO_HEAD = object()
 
 
 class ThreadBusy(Exception):
@@ -76,6 +78,8 @@ class TurnRunner:
             try:
                 async for ev in source():
                     queue.put_nowait(ev)
+            except ThreadLeased as exc:  # another process runs a turn here: the caller's 409
+                queue.put_nowait(exc)
             except asyncio.CancelledError:
                 queue.put_nowait(ErrorEvent(kind="internal", message="the server is stopping"))
                 raise
@@ -94,22 +98,37 @@ class TurnRunner:
         if self._running.get(thread_id) is task:
             del self._running[thread_id]
 
-    async def collect(self, queue: asyncio.Queue[Any]) -> list[OhmEvent]:
+    async def first(self, queue: asyncio.Queue[Any]) -> Any:
+        """The turn's first event, raising :class:`ThreadLeased` when another process holds
+        the thread (before any response is sent, so the caller can answer 409)."""
+        item = await queue.get()
+        if isinstance(item, ThreadLeased):
+            await queue.get()  # the end marker
+            raise item
+        return item
+
+    async def collect(self, queue: asyncio.Queue[Any], head: Any = _NO_HEAD) -> list[OhmEvent]:
         events: list[OhmEvent] = []
-        while (item := await queue.get()) is not _END:
+        item = head if head is not _NO_HEAD else await queue.get()
+        while item is not _END:
             events.append(item)
+            item = await queue.get()
         return events
 
-    async def sse(self, queue: asyncio.Queue[Any]) -> AsyncIterator[bytes]:
+    async def sse(self, queue: asyncio.Queue[Any], head: Any = _NO_HEAD) -> AsyncIterator[bytes]:
         """The queue as server-sent event frames, with comments to keep proxies awake."""
         seq = 0
         yield b"retry: 86400000\n\n"
+        pending = head
         while True:
-            try:
-                item = await asyncio.wait_for(queue.get(), HEARTBEAT_S)
-            except TimeoutError:
-                yield b": still working\n\n"
-                continue
+            if pending is not _NO_HEAD:
+                item, pending = pending, _NO_HEAD
+            else:
+                try:
+                    item = await asyncio.wait_for(queue.get(), HEARTBEAT_S)
+                except TimeoutError:
+                    yield b": still working\n\n"
+                    continue
             if item is _END:
                 return
             seq += 1

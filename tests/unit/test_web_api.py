@@ -374,3 +374,22 @@ def test_a_turn_stopped_by_unavailable_keys_is_resumed(
     assert again.status_code == 400 and "no unfinished turn" in again.json()["detail"]
     other = client.post("/api/projects/weather/threads/nope/resume", json={}, headers=JSON_HEADERS)
     assert other.status_code == 404
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_a_thread_held_by_another_process_is_409_and_nothing_is_saved(
+    client: TestClient, store: ArtifactStore, stream: bool
+) -> None:
+    from persistence.leases import Lease, ThreadLeases
+
+    client.post("/api/projects", json={"id": "weather"}, headers=JSON_HEADERS)
+    other = ThreadLeases(store, lease_s=60).try_acquire("t1", "other-host:1:abc")
+    assert isinstance(other, Lease)
+    r = client.post(
+        "/api/projects/weather/threads/t1/turns",
+        json={"message": "A weather station", "stream": stream},
+        headers=JSON_HEADERS,
+    )
+    assert r.status_code == 409
+    assert r.json()["detail"].startswith("thread t1 is busy with a turn started at ")
+    assert store.find_thread("t1") is None and store.list_latest("weather") == []
