@@ -25,7 +25,6 @@ from typing import Any, TypeVar, cast
 from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage, ToolMessage
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import BaseCheckpointSaver
-from langgraph.types import StateSnapshot
 
 from nodes.agents import INTENT_TO_AGENT, SPECIALISTS, resolve_agent, resolve_intent
 from nodes.classifier import message_text
@@ -59,6 +58,7 @@ from .events import (
     TurnResult,
     TurnStarted,
 )
+from .timeline import Checkpoint, checkpoint_index
 
 __all__ = ["AssemblyLine", "CheckpointInfo", "ThreadBusy", "TurnError"]
 
@@ -507,9 +507,23 @@ class AssemblyLine:
 
     # -------------------------------------------------------------- time travel
 
-    async def _snapshots(self, thread_id: str) -> list[StateSnapshot]:
+    async def _index(self, thread_id: str) -> list[Checkpoint]:
+        """The thread's checkpoints, oldest first, read without rebuilding the
+        conversation at each (see ``graph.timeline``)."""
         await self.open()
-        return [s async for s in self.graph.aget_state_history(self._thread_config(thread_id))]
+        saver = self.graph.checkpointer
+        if not isinstance(saver, BaseCheckpointSaver):
+            raise RuntimeError("the graph has no checkpointer")
+        return await checkpoint_index(self.graph, saver, thread_id)
+
+    async def _find(
+        self, thread_id: str, checkpoint_id: str
+    ) -> tuple[Checkpoint, dict[str, Checkpoint]]:
+        by_id = {c.id: c for c in await self._index(thread_id)}
+        found = by_id.get(checkpoint_id)
+        if found is None:
+            raise NotFoundError(f"unknown checkpoint {checkpoint_id!r} in thread {thread_id!r}")
+        return found, by_id
 
     @staticmethod
     def _thread_config(thread_id: str) -> RunnableConfig:
@@ -517,56 +531,47 @@ class AssemblyLine:
 
     async def ahistory(self, thread_id: str) -> list[CheckpointInfo]:
         """The thread's checkpoints, oldest first, with the artifacts each step wrote."""
-        snaps = await self._snapshots(thread_id)
-        if not snaps:
+        index = await self._index(thread_id)
+        if not index:
             raise NotFoundError(f"unknown thread {thread_id!r} (no checkpoints)")
-        by_id = {s.config["configurable"]["checkpoint_id"]: s for s in snaps}
+        by_id = {c.id: c for c in index}
         versions = self.store.versions_by_thread(thread_id)
         written: dict[str, list[VersionView]] = {}
         for v in versions:
             if v.checkpoint_id:
                 written.setdefault(v.checkpoint_id, []).append(v)
         out: list[CheckpointInfo] = []
-        for s in reversed(snaps):
-            cid = s.config["configurable"]["checkpoint_id"]
-            parent_id = (s.parent_config or {}).get("configurable", {}).get("checkpoint_id")
-            parent = by_id.get(parent_id) if parent_id else None
-            source = (s.metadata or {}).get("source")
+        for c in index:
+            parent = by_id.get(c.parent_id) if c.parent_id else None
+            source = c.source
             node = "input" if source == "input" else ("+".join(parent.next) if parent else "?")
             if source in ("update", "fork"):
                 node = f"{source}:{node}"
-            values = s.values or {}
-            msgs = values.get("messages") or []
             out.append(
                 CheckpointInfo(
-                    checkpoint_id=cid,
-                    parent_id=parent_id,
-                    step=int((s.metadata or {}).get("step", -1)),
+                    checkpoint_id=c.id,
+                    parent_id=c.parent_id,
+                    step=c.step,
                     node=node,
-                    next=tuple(s.next),
-                    intent=values.get("intent"),
-                    agent=values.get("agent"),
-                    route=values.get("route"),
-                    created_at=s.created_at,
-                    message=_clip(message_text(msgs[-1])) if msgs else "",
-                    artifacts=[v.summary() for v in written.get(parent_id or "", [])],
+                    next=c.next,
+                    intent=c.values.get("intent"),
+                    agent=c.values.get("agent"),
+                    route=c.values.get("route"),
+                    created_at=c.created_at,
+                    message=_clip(message_text(c.newest)) if c.newest is not None else "",
+                    artifacts=[v.summary() for v in written.get(c.parent_id or "", [])],
                 )
             )
         return out
 
-    async def _turn_base(self, thread_id: str, checkpoint_id: str) -> StateSnapshot:
+    async def _turn_base(self, thread_id: str, checkpoint_id: str) -> Checkpoint:
         """The checkpoint where ``checkpoint_id``'s turn was routed (entry's output)."""
-        snaps = await self._snapshots(thread_id)
-        by_id = {s.config["configurable"]["checkpoint_id"]: s for s in snaps}
-        snap = by_id.get(checkpoint_id)
-        if snap is None:
-            raise NotFoundError(f"unknown checkpoint {checkpoint_id!r} in thread {thread_id!r}")
-        cur: StateSnapshot | None = snap
-        while cur is not None and (cur.metadata or {}).get("source") != "input":
+        found, by_id = await self._find(thread_id, checkpoint_id)
+        cur: Checkpoint | None = found
+        while cur is not None and cur.source != "input":
             # Stop at the turn's input checkpoint: walking further would fork the turn before.
-            parent_id = (cur.parent_config or {}).get("configurable", {}).get("checkpoint_id")
-            parent = by_id.get(parent_id) if parent_id else None
-            if parent is not None and tuple(parent.next) == ("entry",):
+            parent = by_id.get(cur.parent_id) if cur.parent_id else None
+            if parent is not None and parent.next == ("entry",):
                 return cur
             cur = parent
         raise StoreError(
@@ -591,21 +596,14 @@ class AssemblyLine:
 
         async def run() -> AsyncIterator[OhmEvent]:
             if intent is None:
-                snaps = {
-                    s.config["configurable"]["checkpoint_id"]: s
-                    for s in await self._snapshots(thread_id)
-                }
-                if checkpoint_id not in snaps:
-                    raise NotFoundError(
-                        f"unknown checkpoint {checkpoint_id!r} in thread {thread_id!r}"
-                    )
-                if not snaps[checkpoint_id].next:
+                found, _ = await self._find(thread_id, checkpoint_id)
+                if not found.next:
                     raise StoreError(
                         f"checkpoint {checkpoint_id!r} ends a turn, so nothing runs from it; "
                         "replay an earlier checkpoint or fork this one with an intent"
                     )
                 config = self._config(thread_id, checkpoint_id)
-                ctx.as_of = snaps[checkpoint_id].created_at
+                ctx.as_of = found.created_at
             else:
                 chosen = resolve_intent(intent)
                 base = await self._turn_base(thread_id, checkpoint_id)
@@ -677,20 +675,15 @@ class AssemblyLine:
         """The project's artifacts as they were when ``checkpoint_id`` was saved: versions
         written on this checkpoint's own branch up to it, plus other threads' versions
         written before it; versions of other branches of this thread are left out."""
-        snaps = await self._snapshots(thread_id)
-        by_id = {s.config["configurable"]["checkpoint_id"]: s for s in snaps}
-        snap = by_id.get(checkpoint_id)
-        if snap is None:
-            raise NotFoundError(f"unknown checkpoint {checkpoint_id!r} in thread {thread_id!r}")
+        found, by_id = await self._find(thread_id, checkpoint_id)
         lineage: set[str] = set()
-        cur: StateSnapshot | None = snap
+        cur: Checkpoint | None = found
         while cur is not None:
-            parent_id = (cur.parent_config or {}).get("configurable", {}).get("checkpoint_id")
-            if parent_id:
-                lineage.add(parent_id)
-            cur = by_id.get(parent_id) if parent_id else None
+            if cur.parent_id:
+                lineage.add(cur.parent_id)
+            cur = by_id.get(cur.parent_id) if cur.parent_id else None
         thread = self.store.get_thread(thread_id)
-        cutoff = snap.created_at or ""
+        cutoff = found.created_at or ""
         latest: dict[tuple[str, str], VersionView] = {}
         for v in self.store.all_versions(thread.project_id):
             if v.thread_id == thread_id:

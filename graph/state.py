@@ -2,19 +2,56 @@
 
 Only plain values and LangChain messages live here, so checkpoints load without any
 serializer allow-list.
+
+The conversation is a :class:`~langgraph.channels.DeltaChannel`: a checkpoint stores only
+the messages its step added (in the saver's append-only writes table), and LangGraph
+rebuilds the list from those writes when a checkpoint is loaded. A plain ``add_messages``
+channel re-serialises the whole conversation at every step, so a thread's storage would
+grow with the square of its length. Now and then (every ``SNAPSHOT_EVERY`` updates) the
+whole list is stored once, which bounds how many writes a load replays. Threads saved
+before this change hold the whole list in each checkpoint; LangGraph reads such a value
+as the starting point, so they keep working.
 """
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Sequence
+from typing import Annotated, Any
 
-from langchain_core.messages import AnyMessage
+from langchain_core.messages import AnyMessage, convert_to_messages
+from langgraph.channels import DeltaChannel
 from langgraph.graph.message import add_messages
 from typing_extensions import TypedDict
 
+SNAPSHOT_EVERY = 1000
+"""Message updates between two full copies of the conversation in the checkpoints: a
+40-turn thread makes a few hundred, so most threads never store a full copy."""
+
+
+def append_messages(current: list[AnyMessage], writes: Sequence[Any]) -> list[AnyMessage]:
+    """Fold a batch of ``messages`` writes into the conversation, as ``add_messages``
+    would one by one.
+
+    A message without an id gets one from its position in the conversation, not a random
+    one: the list is rebuilt from the stored writes on every load, and the ids must come
+    out the same each time (and in every batching of the same writes)."""
+    out = list(current)
+    for write in writes:
+        batch = convert_to_messages(write if isinstance(write, list) else [write])
+        for i, m in enumerate(batch):
+            if m.id is None:
+                m.id = f"ohm-msg-{len(out) + i}"
+        out = add_messages(out, batch)  # type: ignore[assignment,arg-type]
+    return out
+
+
+Conversation = Annotated[
+    list[AnyMessage], DeltaChannel(append_messages, snapshot_frequency=SNAPSHOT_EVERY)
+]
+
 
 class InputState(TypedDict):
-    messages: Annotated[list[AnyMessage], add_messages]
+    messages: Conversation
 
 
 class OhmState(InputState, total=False):

@@ -7,7 +7,7 @@ import logging
 from typing import Any
 
 from langchain_core.exceptions import OutputParserException
-from langchain_core.messages import AIMessage, AnyMessage, HumanMessage, SystemMessage
+from langchain_core.messages import AIMessage, AnyMessage, BaseMessage, HumanMessage, SystemMessage
 from openai import APIResponseValidationError
 from pydantic import BaseModel, Field, ValidationError
 
@@ -24,7 +24,7 @@ class IntentDecision(BaseModel):
     reason: str = Field(default="", description="One short sentence saying why.", max_length=300)
 
 
-def message_text(msg: AnyMessage) -> str:
+def message_text(msg: BaseMessage) -> str:
     content = msg.content
     if isinstance(content, str):
         return content

@@ -88,3 +88,25 @@ class ModelBook:
 
     def add(self, agent: str, *steps: Step) -> None:
         self.models.setdefault(agent, ScriptedChatModel()).script.extend(steps)
+
+
+async def assert_index_matches_langgraph(line: Any, thread_id: str) -> int:
+    """Ohm's light checkpoint index agrees with LangGraph's own, fully hydrated history
+    (parents, what runs next, routing values, the newest message); returns the count."""
+    from graph.timeline import checkpoint_index
+
+    config = {"configurable": {"thread_id": thread_id}}
+    full = [s async for s in line.graph.aget_state_history(config)]
+    full.reverse()
+    light = await checkpoint_index(line.graph, line.graph.checkpointer, thread_id)
+    assert [c.id for c in light] == [s.config["configurable"]["checkpoint_id"] for s in full]
+    for c, s in zip(light, full, strict=True):
+        parent = (s.parent_config or {}).get("configurable", {}).get("checkpoint_id")
+        assert c.parent_id == parent
+        assert c.next == tuple(s.next), (c.id, c.next, s.next)
+        for key in ("intent", "agent", "route", "steps", "turn"):
+            assert c.values.get(key) == s.values.get(key), key
+        msgs = s.values.get("messages") or []
+        newest = msgs[-1].content if msgs else None
+        assert (c.newest.content if c.newest is not None else None) == newest, c.id
+    return len(light)

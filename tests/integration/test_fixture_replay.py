@@ -22,6 +22,7 @@ from typer.testing import CliRunner
 from app.cli import app
 from graph.assembly_line import AssemblyLine, CheckpointInfo
 from persistence.store import StoreError
+from tests.fakes import assert_index_matches_langgraph
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "conversation"
 MANIFEST: dict[str, Any] = json.loads((FIXTURE / "manifest.json").read_text())
@@ -266,3 +267,15 @@ def test_the_cli_reads_history_replays_forks_and_shows_artifacts_at_a_checkpoint
 
     versions = ohm("artifacts", "versions", "wiring", "--project", PROJECT, "--json")
     assert [v["version"] for v in versions] == [1, 2]
+
+
+async def test_old_style_checkpoints_read_the_same_through_the_light_index(
+    line: AssemblyLine,
+) -> None:
+    """The recording predates the delta-stored conversation: each checkpoint holds the whole
+    list. It still reads, replays and forks, and history agrees with LangGraph's own."""
+    count = await assert_index_matches_langgraph(line, THREAD)
+    recorded = turns(await line.ahistory(THREAD))
+    routed = at(recorded[2], "classify")
+    await line.areplay(THREAD, routed.checkpoint_id, intent="DEBUG")
+    assert await assert_index_matches_langgraph(line, THREAD) > count

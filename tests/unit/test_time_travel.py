@@ -11,7 +11,7 @@ from langchain_core.messages import AIMessage
 from graph.assembly_line import AssemblyLine
 from nodes.deps import Deps
 from persistence.store import ArtifactStore, NotFoundError
-from tests.fakes import ModelBook, call, intent, tools_msg
+from tests.fakes import ModelBook, assert_index_matches_langgraph, call, intent, tools_msg
 
 BOM = {
     "project_name": "P",
@@ -179,3 +179,24 @@ async def test_a_fork_sees_the_project_as_it_was_at_its_checkpoint(tmp_path: Pat
     system = prompt[0].content
     assert "as they were at the checkpoint" in system and "bom: v1" in system
     assert store.latest("default", "bom").version == 2  # type: ignore[union-attr]
+
+
+async def test_the_light_index_agrees_with_langgraph_across_a_fork(line: AssemblyLine) -> None:
+    hist = await line.ahistory("t")
+    bom_step = next(h for h in hist if h.node == "bom_generator_tools")
+    await line.areplay("t", bom_step.checkpoint_id, intent="WIRING")
+    assert await assert_index_matches_langgraph(line, "t") > len(hist)
+
+
+async def test_each_checkpoint_stores_only_what_its_step_added(line: AssemblyLine) -> None:
+    """The conversation is not copied into every checkpoint (storage stays linear)."""
+    saver = line.graph.checkpointer
+    assert saver is not None
+    rows = [t async for t in saver.alist({"configurable": {"thread_id": "t"}})]
+    assert rows and all("messages" not in t.checkpoint["channel_values"] for t in rows)
+    state = await line.graph.aget_state({"configurable": {"thread_id": "t"}})
+    texts = [m.content for m in state.values["messages"] if m.type in ("human", "ai")]
+    assert texts[0] == "A weather station" and texts[-1] == "BOM saved."
+    ids = [m.id for m in state.values["messages"]]
+    again = await line.graph.aget_state({"configurable": {"thread_id": "t"}})
+    assert [m.id for m in again.values["messages"]] == ids  # rebuilt the same way each load
