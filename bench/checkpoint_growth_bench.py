@@ -31,7 +31,7 @@ from typing_extensions import TypedDict
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench._common import machine, write_json, write_section  # noqa: E402
+from bench._common import machine, write_json, write_section
 
 COMMAND = ".venv/bin/python bench/checkpoint_growth_bench.py"
 KICKOFF = (

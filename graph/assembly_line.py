@@ -29,6 +29,7 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 from nodes.agents import INTENT_TO_AGENT, SPECIALISTS, resolve_agent, resolve_intent
 from nodes.classifier import message_text
 from nodes.deps import Deps, default_deps
+from nodes.limits import check_message, max_reply_chars
 from persistence.checkpoints import open_async_saver
 from persistence.leases import LeaseLost, ThreadBusy, ThreadLeases
 from persistence.store import (
@@ -57,6 +58,7 @@ from .events import (
     TurnFinished,
     TurnResult,
     TurnStarted,
+    WarningEvent,
 )
 from .timeline import Checkpoint, checkpoint_index
 
@@ -246,14 +248,14 @@ class AssemblyLine:
             temperatures=dict(temperatures or {}),
         )
 
-    def _check_thread(self, project: str, thread_id: str) -> None:
+    async def _check_thread(self, project: str, thread_id: str) -> None:
         validate_project_id(project)
         validate_thread_id(thread_id)
-        existing = self.store.find_thread(thread_id)
-        if existing is not None and existing.project_id != project:
-            raise StoreError(
-                f"thread {thread_id!r} belongs to project {existing.project_id!r}, not {project!r}"
-            )
+        owner = self.store.known_thread_project(thread_id) or await asyncio.to_thread(
+            self.store.thread_project, thread_id
+        )
+        if owner is not None and owner != project:
+            raise StoreError(f"thread {thread_id!r} belongs to project {owner!r}, not {project!r}")
 
     async def astream(
         self,
@@ -271,11 +273,10 @@ class AssemblyLine:
         One turn runs at a time per thread, across processes: when another holds the
         thread this waits up to ``wait`` seconds (default: not at all), then raises
         :class:`ThreadBusy` before anything is saved."""
-        if not message or not message.strip():
-            raise ValueError("the message is empty")
+        check_message(message)
         await self.open()
         thread_id = thread or uuid.uuid4().hex[:12]
-        self._check_thread(project, thread_id)
+        await self._check_thread(project, thread_id)
         ctx = self._context(project, thread_id, agent, models, temperatures)
 
         async def turn() -> AsyncIterator[OhmEvent]:
@@ -339,6 +340,8 @@ class AssemblyLine:
         reply_parts: list[str] = []
         final: AIMessage | None = None
         current_agent: str | None = None
+        reply_cap = max_reply_chars()
+        streamed: dict[str, int] = {}
 
         def keep(ev: OhmEvent) -> OhmEvent:
             events.append(ev)
@@ -361,7 +364,12 @@ class AssemblyLine:
                         and isinstance(msg.content, str)
                         and msg.content
                     ):
-                        yield TextDelta(agent=node, text=msg.content)
+                        # Stream no further than a reply may be long; the saved reply is
+                        # cut at the same place, with a note, and a warning follows.
+                        room = reply_cap - streamed.get(node, 0)
+                        if room > 0:
+                            streamed[node] = streamed.get(node, 0) + len(msg.content)
+                            yield TextDelta(agent=node, text=msg.content[:room])
                 elif mode == "custom":
                     ev = self._custom_event(chunk, current_agent)
                     if ev is not None:
@@ -415,13 +423,19 @@ class AssemblyLine:
             yield self._error_event(exc, thread_id)
             return
 
-        state = await self.graph.aget_state({"configurable": {"thread_id": thread_id}})
-        values = state.values or {}
+        # The routing values and the checkpoint id are plain channels of the newest
+        # checkpoint: read its row rather than rebuilding the whole conversation.
+        saver = self.graph.checkpointer
+        assert isinstance(saver, BaseCheckpointSaver)
+        latest = await saver.aget_tuple(
+            {"configurable": {"thread_id": thread_id, "checkpoint_ns": ""}}
+        )
+        values = dict(latest.checkpoint["channel_values"]) if latest else {}
         ohm_meta = (final.response_metadata.get("ohm") if final is not None else None) or {}
         result = TurnResult(
             project=ctx.project,
             thread_id=thread_id,
-            checkpoint_id=(state.config.get("configurable") or {}).get("checkpoint_id"),
+            checkpoint_id=(latest.config["configurable"].get("checkpoint_id") if latest else None),
             intent=values.get("intent"),
             agent=values.get("agent"),
             route=values.get("route"),
@@ -449,6 +463,8 @@ class AssemblyLine:
                 deleted=bool(data.get("deleted", False)),
                 errors=int(data.get("findings") or 0),
             )
+        if kind == "warning":
+            return WarningEvent(message=str(data.get("message", "")))
         if kind == "key_rotation":
             return KeyRotation(
                 from_key=data.get("from_key"),

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import weakref
 from contextlib import AbstractContextManager
 from typing import Any
 
@@ -36,7 +37,9 @@ from nodes.agents import (
 )
 from nodes.classifier import classify_intent, message_text
 from nodes.deps import Deps, default_deps
+from nodes.limits import check_message
 from nodes.specialist import run_specialist
+from persistence.store import ArtifactStore
 from providers.events import event_sink
 from tools.artifacts import build_tools, describe_error
 
@@ -86,6 +89,17 @@ def _tool_error(exc: Exception) -> str:
     )
 
 
+async def store_of(deps: Deps) -> ArtifactStore:
+    """The deps' store; the first call may open the database, so it runs off the loop."""
+    store = _opened.get(deps)
+    if store is None:
+        store = _opened[deps] = await asyncio.to_thread(deps.store)
+    return store
+
+
+_opened: weakref.WeakKeyDictionary[Deps, ArtifactStore] = weakref.WeakKeyDictionary()
+
+
 def build_graph(deps: Deps | None = None) -> OhmGraph:
     """The uncompiled graph; ``deps`` defaults to the real model factory and store."""
     deps = deps or default_deps()
@@ -95,15 +109,14 @@ def build_graph(deps: Deps | None = None) -> OhmGraph:
         messages = state.get("messages") or []
         if not messages or not isinstance(messages[-1], HumanMessage):
             raise ValueError("a turn needs a user message as its last input")
-        if not message_text(messages[-1]).strip():
-            raise ValueError("the message is empty")
+        check_message(message_text(messages[-1]))
         thread = _thread_id(runtime)
         if thread:
             title = message_text(messages[0])[:80]
-            # The store is synchronous; keep it off the event loop (the dev server checks).
-            await asyncio.to_thread(
-                lambda: deps.store().ensure_thread(thread, ctx.project, title=title)
-            )
+            store = await store_of(deps)
+            if not store.thread_is_known(thread, ctx.project, title):
+                # The store is synchronous; keep it off the event loop (the dev server checks).
+                await asyncio.to_thread(store.ensure_thread, thread, ctx.project, title)
         update: dict[str, Any] = {
             "previous_agent": state.get("agent"),
             "steps": 0,
@@ -186,9 +199,21 @@ def _add_specialist(builder: OhmGraph, name: str, deps: Deps) -> None:
                 run_id=str(run_id) if run_id else None,
             )
         last = update["messages"][-1]
+        cut = (last.response_metadata.get("ohm") or {}).get("cut_from")
+        if cut:
+            runtime.stream_writer(
+                {
+                    "ohm": {
+                        "event": "warning",
+                        "message": f"the {name} reply was {cut:,} characters and was cut",
+                    }
+                }
+            )
         thread = _thread_id(runtime)
         if thread and isinstance(last, AIMessage) and not last.tool_calls:
-            await asyncio.to_thread(lambda: deps.store().set_thread_agent(thread, name))
+            store = await store_of(deps)
+            if not store.agent_is_known(thread, name):
+                await asyncio.to_thread(store.set_thread_agent, thread, name)
         return update
 
     def next_step(state: OhmState) -> str:

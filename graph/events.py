@@ -72,6 +72,13 @@ class KeyRotation(_Event):
     reason: str
 
 
+class WarningEvent(_Event):
+    """Something the user should know that did not stop the turn (a reply that was cut)."""
+
+    type: Literal["warning"] = "warning"
+    message: str
+
+
 class ErrorEvent(_Event):
     type: Literal["error"] = "error"
     kind: str
@@ -113,6 +120,7 @@ OhmEvent = Annotated[
     | ToolResult
     | ArtifactWritten
     | KeyRotation
+    | WarningEvent
     | ErrorEvent
     | TurnFinished,
     Field(discriminator="type"),

@@ -127,7 +127,10 @@ def resolve_intent(name: str) -> str:
 
 
 @cache
+@cache
 def load_prompt(agent: str) -> str:
+    """The agent's system prompt; prompts ship with the package and never change while
+    the process runs, so each is read once."""
     return resources.files("nodes").joinpath("prompts", f"{agent}.md").read_text("utf-8").strip()
 
 
@@ -152,12 +155,26 @@ def _float(value: Any, where: str) -> float:
     return t
 
 
+_parsed: dict[tuple[str, int, int], dict[str, Any]] = {}
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    """The file's TOML, parsed again only when its size or modification time changed."""
+    st = path.stat()
+    key = (str(path.resolve()), st.st_mtime_ns, st.st_size)
+    if key not in _parsed:
+        if len(_parsed) > 16:
+            _parsed.clear()
+        _parsed[key] = tomllib.loads(path.read_text("utf-8"))
+    return _parsed[key]
+
+
 def file_overrides() -> dict[str, dict[str, Any]]:
     path = _config_file()
     if path is None:
         return {}
     try:
-        data = tomllib.loads(path.read_text("utf-8"))
+        data = _read_toml(path)
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"cannot read {path}: {exc}") from None
     agents = data.get("agents", {})

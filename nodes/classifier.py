@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from .agents import AGENT_TO_INTENT, FALLBACK_INTENT, INTENT_TO_AGENT, Intent, agent_spec
 from .deps import ModelProvider
+from .memo import derived
 
 log = logging.getLogger(__name__)
 
@@ -81,14 +82,19 @@ async def classify_intent(
     Provider failures (no key available, network down) are not "unusable output": they
     propagate, because no specialist could answer either.
     """
-    spec = await asyncio.to_thread(
-        agent_spec, "orchestrator", model_overrides, temperature_overrides
+
+    def prepare() -> tuple[str, Any]:
+        spec = agent_spec("orchestrator", model_overrides, temperature_overrides)
+        return spec.prompt, models(spec)
+
+    system, model = await asyncio.to_thread(prepare)
+    chain = derived(
+        "intent",
+        (model,),
+        lambda: model.with_structured_output(
+            IntentDecision, method="function_calling", include_raw=True
+        ),
     )
-    model = await asyncio.to_thread(models, spec)
-    chain = model.with_structured_output(
-        IntentDecision, method="function_calling", include_raw=True
-    )
-    system = await asyncio.to_thread(lambda: spec.prompt)
     prompt = [SystemMessage(system), HumanMessage(classifier_input(messages, previous_agent))]
     problem: str
     try:

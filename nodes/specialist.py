@@ -19,6 +19,8 @@ from persistence.store import VersionView, parse_as_of
 from .agents import AGENTS, agent_spec
 from .classifier import message_text
 from .deps import Deps
+from .limits import cut_reply
+from .memo import derived
 
 log = logging.getLogger(__name__)
 
@@ -123,10 +125,19 @@ async def run_specialist(
     as_of: str | None = None,
     run_id: str | None = None,
 ) -> dict[str, Any]:
-    # Config files, the store and the first model are synchronous work: do it off the loop.
-    spec = await asyncio.to_thread(agent_spec, name, models, temperatures)
-    messages: list[AnyMessage] = list(state.get("messages", []))
+    # Config files, the store and the model are synchronous work: do it off the loop, in
+    # one hop (each hop waits its turn in the shared worker pool).
+    def prepare() -> tuple[Any, str, Any]:
+        spec = agent_spec(name, models, temperatures)
+        if steps >= spec.max_steps:
+            return spec, "", None
+        seen = deps.store().visible(project, parse_as_of(as_of), run_id)
+        snapshot = project_snapshot(project, seen, as_of=parse_as_of(as_of) is not None)
+        return spec, f"{spec.prompt}\n\n---\n{snapshot}", deps.models(spec)
+
     steps = int(state.get("steps") or 0)
+    spec, prompt, model = await asyncio.to_thread(prepare)
+    messages: list[AnyMessage] = list(state.get("messages", []))
     earlier, turn = split_turn(messages)
     meta = route_meta(state, name)
 
@@ -135,14 +146,8 @@ async def run_specialist(
         reply.response_metadata["ohm"] = {**meta, "limited": True}
         return {"messages": [reply], "steps": steps}
 
-    def prepare() -> tuple[str, Any]:
-        seen = deps.store().visible(project, parse_as_of(as_of), run_id)
-        snapshot = project_snapshot(project, seen, as_of=parse_as_of(as_of) is not None)
-        return f"{spec.prompt}\n\n---\n{snapshot}", deps.models(spec)
-
-    prompt, model = await asyncio.to_thread(prepare)
     system = SystemMessage(prompt)
-    bound = model.bind_tools(tools) if tools else model
+    bound = derived("tools", (model, tools), lambda: model.bind_tools(tools)) if tools else model
     response = await bound.ainvoke([system, *condensed_history(earlier), *turn])
     steps += 1
     if not isinstance(response, AIMessage):
@@ -156,8 +161,13 @@ async def run_specialist(
         reply.response_metadata["ohm"] = {**meta, "limited": True}
         return {"messages": [reply], "steps": steps}
 
+    text, cut_from = cut_reply(message_text(response))
+    if cut_from is not None:
+        response.content = text
     if not response.tool_calls:
         response.response_metadata["ohm"] = meta
-        if not message_text(response).strip():
+        if not text.strip():
             response.content = "(The specialist finished without a written reply.)"
+    if cut_from is not None:
+        response.response_metadata["ohm"] = {**meta, "cut_from": cut_from}
     return {"messages": [response], "steps": steps}

@@ -26,7 +26,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from .models import ThreadLease
+from .models import Thread, ThreadLease
 from .store import ArtifactStore, StoreError
 
 log = logging.getLogger(__name__)
@@ -150,12 +150,17 @@ class ThreadLeases:
             return bool(getattr(result, "rowcount", 0))
 
     def release_sync(self, lease: Lease) -> None:
+        """Give the thread back and mark it as active now (one transaction)."""
         with self.store.transaction() as s:
-            s.execute(
+            gone = s.execute(
                 delete(ThreadLease).where(
                     ThreadLease.thread_id == lease.thread_id, ThreadLease.owner == lease.owner
                 )
             )
+            if getattr(gone, "rowcount", 0):
+                s.execute(
+                    update(Thread).where(Thread.id == lease.thread_id).values(updated_at=_now())
+                )
 
     def holder(self, thread_id: str) -> tuple[str, datetime, datetime] | None:
         """(owner, started_at, expires_at) of a live lease on the thread, else None."""

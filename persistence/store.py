@@ -208,6 +208,9 @@ class ArtifactStore:
         if self._is_sqlite:
             self._configure_sqlite(self.engine)
         self._session = sessionmaker(self.engine, expire_on_commit=False)
+        # Threads this process knows to exist: (project, has a title, current agent). A
+        # turn then skips the write that would only confirm what is already there.
+        self._known: dict[str, tuple[str, bool, str | None]] = {}
         try:
             migrations.upgrade(self.engine)
         except OperationalError as exc:
@@ -228,6 +231,9 @@ class ArtifactStore:
             dbapi_conn.isolation_level = None
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
+            # In WAL mode NORMAL never corrupts the database; a power cut may lose the last
+            # commits, while each commit no longer waits for the disk (fsync).
+            cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA busy_timeout=30000")
             cur.close()
@@ -309,6 +315,7 @@ class ArtifactStore:
             return self._project_view(s, p)
 
     def delete_project(self, project_id: str) -> None:
+        self._known.clear()
         with self.transaction() as s:
             p = s.get(Project, project_id)
             if p is None:
@@ -349,7 +356,32 @@ class ArtifactStore:
                 )
             elif title and not t.title:
                 t.title = title[:200]
+            self._known[t.id] = (t.project_id, bool(t.title), t.current_agent)
             return _thread_view(t)
+
+    def thread_is_known(self, thread_id: str, project_id: str, title: str = "") -> bool:
+        """True when this process already knows the thread is there (with a title, if one
+        is given), so ``ensure_thread`` would change nothing; no database call."""
+        known = self._known.get(thread_id)
+        return known is not None and known[0] == project_id and (known[1] or not title)
+
+    def agent_is_known(self, thread_id: str, agent: str | None) -> bool:
+        """True when ``set_thread_agent`` would change nothing; no database call."""
+        known = self._known.get(thread_id)
+        return known is not None and known[2] == agent
+
+    def known_thread_project(self, thread_id: str) -> str | None:
+        """The thread's project if this process has seen the thread (no database call)."""
+        known = self._known.get(thread_id)
+        return known[0] if known is not None else None
+
+    def thread_project(self, thread_id: str) -> str | None:
+        """The thread's project, or None for a thread not yet created."""
+        known = self._known.get(thread_id)
+        if known is not None:
+            return known[0]
+        t = self.find_thread(thread_id)
+        return t.project_id if t else None
 
     def get_thread(self, thread_id: str) -> ThreadView:
         with self._read() as s:
@@ -371,11 +403,14 @@ class ArtifactStore:
             return [_thread_view(t) for t in s.scalars(q).all()]
 
     def set_thread_agent(self, thread_id: str, agent: str | None) -> None:
+        if self.agent_is_known(thread_id, agent):
+            return  # unchanged; the turn's end (lease release) moves updated_at
         with self.transaction() as s:
             t = s.get(Thread, thread_id)
             if t is not None:
                 t.current_agent = agent
                 t.updated_at = datetime.now(UTC)
+                self._known[t.id] = (t.project_id, bool(t.title), agent)
 
     # ---------------------------------------------------------------- artifacts
 

@@ -102,12 +102,24 @@ class ModelFactory:
         self._async = httpx2.AsyncClient(
             transport=AsyncRotatingTransport(self.pool), timeout=timeout
         )
+        self._models: dict[tuple[str, str, float, int | None], ChatOpenAI] = {}
+        self._models_lock = threading.Lock()
 
     @property
     def offline(self) -> bool:
         return self.settings.offline
 
     def chat_model(self, spec: AgentSpec) -> ChatOpenAI:
+        """The agent's model; built once per (agent, model, temperature, token limit),
+        since building one costs more than a fast model answer."""
+        key = (spec.name, spec.model, spec.temperature, spec.max_tokens)
+        with self._models_lock:
+            model = self._models.get(key)
+            if model is None:
+                model = self._models[key] = self._build(spec)
+            return model
+
+    def _build(self, spec: AgentSpec) -> ChatOpenAI:
         return ChatOpenAI(
             model=spec.model,
             temperature=spec.temperature,

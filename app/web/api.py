@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field, field_validator
 
 from graph.events import ErrorEvent, OhmEvent, TurnFinished
 from nodes.agents import INTENTS, resolve_agent, resolve_intent
+from nodes.limits import MAX_MESSAGE_CHARS
 from persistence.store import (
     InvalidIdError,
     NotFoundError,
@@ -175,7 +176,7 @@ class DiffOut(BaseModel):
 
 
 class TurnIn(BaseModel):
-    message: str = Field(min_length=1, max_length=20_000)
+    message: str = Field(min_length=1, max_length=MAX_MESSAGE_CHARS)
     agent: str | None = Field(
         default=None, description="Force a specialist: bom, code, wiring, debug or chat."
     )

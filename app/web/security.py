@@ -9,6 +9,8 @@ every answer carries.
   or ``Origin``). JSON calls must also send ``X-Ohm-Client`` (a custom header a cross-site
   page cannot add without a CORS preflight, which is never granted); form posts carry a
   per-browser CSRF token checked by ``require_form_csrf``.
+- A request body over ``OHM_MAX_BODY_BYTES`` (default 1 MiB) is refused with 413: at
+  once when ``Content-Length`` says so, else as soon as the body grows past the limit.
 - Every answer forbids inline script, framing and MIME sniffing.
 """
 
@@ -23,6 +25,8 @@ from starlette.datastructures import URL, MutableHeaders
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from nodes.limits import max_body_bytes
 
 from .config import WebConfig, is_loopback
 from .templating import error_page, page
@@ -64,6 +68,7 @@ class Guard:
     def __init__(self, app: ASGIApp, config: WebConfig) -> None:
         self.app = app
         self.config = config
+        self.max_body = max_body_bytes()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -76,11 +81,38 @@ class Guard:
             csrf = new_csrf = secrets.token_urlsafe(32)
         scope.setdefault("state", {})["csrf_token"] = csrf
 
-        refusal = self._refuse(request)
+        refusal = self._refuse(request) or self._too_large(request)
         if refusal is not None:
             await self._send(refusal, new_csrf, scope, receive, send)
             return
-        await self._send(self.app, new_csrf, scope, receive, send)
+        await self._send(self.app, new_csrf, scope, self._bounded(receive, request), send)
+
+    def _too_large(self, request: Request) -> ASGIApp | None:
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > self.max_body:
+            return self._error(request, 413, "Too large", self._size_message())
+        return None
+
+    def _size_message(self) -> str:
+        return (
+            f"the request body is larger than {self.max_body:,} bytes, the dashboard's limit "
+            "(OHM_MAX_BODY_BYTES)"
+        )
+
+    def _bounded(self, receive: Receive, request: Request) -> Receive:
+        """``receive`` that stops a body sent without a length once it passes the limit."""
+        seen = 0
+
+        async def bounded() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_body:
+                    raise HTTPException(413, self._size_message())
+            return message
+
+        return bounded
 
     async def _send(
         self, app: ASGIApp, new_csrf: str | None, scope: Scope, receive: Receive, send: Send

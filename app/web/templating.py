@@ -16,6 +16,7 @@ from starlette.responses import HTMLResponse
 from starlette.templating import Jinja2Templates
 
 from nodes.agents import AGENTS
+from nodes.limits import MAX_MESSAGE_CHARS
 
 from .render import safe_link
 
@@ -93,6 +94,7 @@ env.filters["money"] = money
 env.filters["step_label"] = step_label
 env.filters["safe_link"] = safe_link
 env.globals["DOC_TITLES"] = DOC_TITLES
+env.globals["MAX_MESSAGE_CHARS"] = MAX_MESSAGE_CHARS
 env.globals["AGENT_TITLES"] = {name: spec.title for name, spec in AGENTS.items()}
 
 templates = Jinja2Templates(env=env, context_processors=[_context])
