@@ -10,10 +10,13 @@ extra msgpack modules need registering.
 
 from __future__ import annotations
 
+import asyncio
 import os
+import random
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
+from typing import Any
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.checkpoint.sqlite import SqliteSaver
@@ -35,6 +38,23 @@ def checkpoint_url() -> str | None:
     return url or None
 
 
+async def _setup_postgres(saver: Any) -> None:
+    """Run the saver's own migrations; processes that start together race on them
+    (a duplicate row in checkpoint_migrations, or a deadlock on its concurrent index
+    builds), and the loser simply reads the new version and carries on."""
+    import psycopg
+
+    for attempt in range(8):
+        try:
+            await saver.setup()
+            return
+        except (psycopg.errors.UniqueViolation, psycopg.errors.DeadlockDetected,
+                psycopg.errors.DuplicateTable, psycopg.errors.DuplicateObject):  # fmt: skip
+            if attempt == 7:
+                raise
+            await asyncio.sleep(0.05 + random.random() * 0.2 * (attempt + 1))
+
+
 @asynccontextmanager
 async def open_async_saver(data_dir: Path | None = None) -> AsyncIterator[BaseCheckpointSaver]:
     url = checkpoint_url()
@@ -46,7 +66,7 @@ async def open_async_saver(data_dir: Path | None = None) -> AsyncIterator[BaseCh
                 "OHM_CHECKPOINT_URL needs the postgres extra: pip install 'ohm[postgres]'"
             ) from None
         async with AsyncPostgresSaver.from_conn_string(url) as pg:
-            await pg.setup()
+            await _setup_postgres(pg)
             yield pg
         return
     async with AsyncSqliteSaver.from_conn_string(str(checkpoint_path(data_dir))) as saver:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import threading
 import time
 import uuid
@@ -175,7 +176,11 @@ def shared_server() -> OfflineServer:
     global _shared
     with _shared_lock:
         if _shared is None:
-            _shared = OfflineServer().start()
+            _shared = OfflineServer()
+            # A test knob: slow every answer down, so that a test can catch a turn in
+            # flight (to kill its process, or to overlap two turns). Not for normal use.
+            _shared.latency_s = float(os.environ.get("OHM_OFFLINE_LATENCY_S") or 0)
+            _shared.start()
         return _shared
 
 
