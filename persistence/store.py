@@ -22,12 +22,22 @@ from sqlalchemy import Engine, create_engine, event, func, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from . import migrations
 from .models import Artifact, ArtifactVersion, Project, Thread
 
 PROJECT_ID_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 THREAD_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
 DEFAULT_PROJECT = "default"
+
+# Every SQLite connection Ohm opens (artifacts and checkpoints): wait for a busy writer
+# instead of failing at once, let readers and one writer work side by side (WAL), and sync
+# at checkpoints of the log rather than at every commit (safe in WAL mode; a power cut can
+# lose only the last commits, never corrupt the file).
+SQLITE_BUSY_TIMEOUT_S = 30.0
+SQLITE_PRAGMAS = (
+    f"PRAGMA busy_timeout={int(SQLITE_BUSY_TIMEOUT_S * 1000)}",
+    "PRAGMA journal_mode=WAL",
+    "PRAGMA synchronous=NORMAL",
+)
 
 
 class StoreError(Exception):
@@ -203,11 +213,13 @@ class ArtifactStore:
         self._is_sqlite = url.startswith("sqlite")
         kwargs: dict[str, Any] = {"echo": echo, "future": True}
         if self._is_sqlite:
-            kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
+            kwargs["connect_args"] = {"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_S}
         self.engine: Engine = create_engine(url, **kwargs)
         if self._is_sqlite:
             self._configure_sqlite(self.engine)
         self._session = sessionmaker(self.engine, expire_on_commit=False)
+        from . import migrations  # imports this module, so not at the top
+
         try:
             migrations.upgrade(self.engine)
         except OperationalError as exc:
@@ -227,9 +239,9 @@ class ArtifactStore:
             # Take transaction control from the driver so writes can BEGIN IMMEDIATE.
             dbapi_conn.isolation_level = None
             cur = dbapi_conn.cursor()
-            cur.execute("PRAGMA journal_mode=WAL")
+            for pragma in SQLITE_PRAGMAS:
+                cur.execute(pragma)
             cur.execute("PRAGMA foreign_keys=ON")
-            cur.execute("PRAGMA busy_timeout=30000")
             cur.close()
 
         @event.listens_for(engine, "begin")
