@@ -21,13 +21,15 @@ MESSAGE="..."``, then set :data:`HEAD` to the new revision id (a unit test check
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, Engine, inspect, text
+from sqlalchemy.exc import OperationalError
 
-from ..store import StoreError
+from ..store import SQLITE_BUSY_TIMEOUT_S, StoreError
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -41,6 +43,10 @@ ALEMBIC_MARK = 1000
 VERSION_TABLE = "alembic_version"
 LEGACY_TABLE = "ohm_schema"
 SCRIPT_DIR = Path(__file__).resolve().parent
+# How long one try for SQLite's write lock waits, and how long an opener keeps trying
+# while another process upgrades.
+LOCK_TRY_MS = 200
+UPGRADE_WAIT_S = 120.0
 
 
 class SchemaTooNewError(StoreError):
@@ -133,11 +139,31 @@ def _migrate(conn: Connection, state: SchemaState) -> None:
     conn.execute(text(f"INSERT INTO {LEGACY_TABLE} (version) VALUES (:v)"), {"v": ALEMBIC_MARK})
 
 
+def _sqlite_busy(exc: OperationalError) -> bool:
+    return "database is locked" in str(exc.orig) or "database is busy" in str(exc.orig)
+
+
+def _upgrade_locked(conn: Connection) -> None:
+    conn.info["ohm_write"] = True
+    with conn.begin():
+        _take_write_lock(conn)
+        state = read_state(conn)
+        if state.current:
+            return
+        error = _too_new(state)
+        if error is not None:
+            raise error
+        _migrate(conn, state)
+
+
 def upgrade(engine: Engine) -> SchemaState:
     """Bring the database to :data:`HEAD`; returns the state it was found in.
 
     ``engine`` is an :class:`~persistence.store.ArtifactStore` engine: on SQLite it begins a
     transaction with ``BEGIN IMMEDIATE`` when the connection's ``info["ohm_write"]`` is set.
+    On SQLite the write lock is tried in short waits with a read-only look in between, so
+    that when many processes open a new database at once, the ones that lose the race see
+    the winner's upgrade as soon as it commits instead of queueing for the lock in turn.
     """
     with engine.connect() as conn:
         found = read_state(conn)
@@ -146,15 +172,23 @@ def upgrade(engine: Engine) -> SchemaState:
     error = _too_new(found)
     if error is not None:
         raise error
-    with engine.connect() as conn:
-        conn.info["ohm_write"] = True
-        with conn.begin():
-            _take_write_lock(conn)
-            state = read_state(conn)
-            if state.current:
+    if engine.dialect.name != "sqlite":
+        with engine.connect() as conn:
+            _upgrade_locked(conn)
+        return found
+    deadline = time.monotonic() + UPGRADE_WAIT_S
+    while True:
+        with engine.connect() as conn:
+            raw = conn.connection.driver_connection
+            assert raw is not None
+            raw.execute(f"PRAGMA busy_timeout={LOCK_TRY_MS}").close()
+            try:
+                _upgrade_locked(conn)
                 return found
-            error = _too_new(state)
-            if error is not None:
-                raise error
-            _migrate(conn, state)
-    return found
+            except OperationalError as exc:
+                if not _sqlite_busy(exc) or time.monotonic() > deadline:
+                    raise
+            finally:
+                raw.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_TIMEOUT_S * 1000)}").close()
+            if read_state(conn).current:
+                return found
