@@ -22,7 +22,7 @@ from sqlalchemy import Engine, create_engine, event, text
 
 from persistence import migrations
 from persistence.models import Base
-from persistence.store import ArtifactStore, WriteMeta
+from persistence.store import ArtifactStore, StoreError, WriteMeta
 
 PG = os.environ.get("OHM_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 FIXTURE_DB = Path(__file__).resolve().parents[1] / "fixtures" / "conversation" / "ohm.db"
@@ -106,6 +106,10 @@ class Backend:
 
     def legacy(self, version: int | None) -> None:
         """A database as a release before Alembic left it; ``None``: no ohm_schema at all."""
+        if self.dialect == "sqlite":  # those releases switched their SQLite files to WAL too
+            sqlite3.connect(self.url.removeprefix("sqlite:///")).execute(
+                "PRAGMA journal_mode=WAL"
+            ).connection.close()
         self.run_sql(V1_DDL + SEED)
         if version == 2:
             self.run_sql(V2_DDL + LEASE_SEED)
@@ -356,3 +360,23 @@ def test_openers_racing_on_a_new_database_upgrade_it_once(backend: Backend) -> N
     _assert_at_head(stores[0])
     for s in stores:
         s.close()
+
+
+def test_an_upgrade_blocked_past_its_wait_is_one_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    backend = Backend(f"sqlite:///{tmp_path / 'ohm.db'}", "sqlite")
+    backend.legacy(1)
+    monkeypatch.setattr(migrations, "UPGRADE_WAIT_S", 0.5)
+    writer = sqlite3.connect(tmp_path / "ohm.db", isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")
+    try:
+        with pytest.raises(StoreError) as info:
+            ArtifactStore(backend.url)
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+    assert str(info.value) == "cannot open the artifact database: database is locked"
+    store = ArtifactStore(backend.url)  # once the writer is gone the upgrade goes through
+    _assert_at_head(store)
+    _assert_seed_intact(store)
