@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, func, select
+from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -31,8 +32,10 @@ DEFAULT_PROJECT = "default"
 # Every SQLite connection Ohm opens (artifacts and checkpoints): wait for a busy writer
 # instead of failing at once, let readers and one writer work side by side (WAL), and sync
 # at checkpoints of the log rather than at every commit (safe in WAL mode; a power cut can
-# lose only the last commits, never corrupt the file).
-SQLITE_BUSY_TIMEOUT_S = 30.0
+# lose only the last commits, never corrupt the file). The wait is long because SQLite's
+# waiters are not served in order: with 64 turns at once on 2 cores, an unlucky writer
+# waited over 30 s while the others kept the lock busy.
+SQLITE_BUSY_TIMEOUT_S = 60.0
 SQLITE_PRAGMAS = (
     f"PRAGMA busy_timeout={int(SQLITE_BUSY_TIMEOUT_S * 1000)}",
     "PRAGMA journal_mode=WAL",
@@ -46,6 +49,16 @@ class StoreError(Exception):
 
 class NotFoundError(StoreError):
     pass
+
+
+class DatabaseBusyError(StoreError):
+    """SQLite's write lock stayed taken by other writers for the whole busy timeout."""
+
+    def __init__(self) -> None:
+        super().__init__(f"the artifact database {BUSY_DETAIL}")
+
+
+BUSY_DETAIL = f"stayed locked by other writers for {SQLITE_BUSY_TIMEOUT_S:.0f} s; try again"
 
 
 class InvalidIdError(StoreError):
@@ -222,6 +235,8 @@ class ArtifactStore:
 
         try:
             migrations.upgrade(self.engine)
+        except DatabaseBusyError:
+            raise StoreError(f"cannot open the artifact database: it {BUSY_DETAIL}") from None
         except OperationalError as exc:
             raise StoreError(f"cannot open the artifact database: {exc.orig}") from None
 
@@ -243,6 +258,13 @@ class ArtifactStore:
                 cur.execute(pragma)
             cur.execute("PRAGMA foreign_keys=ON")
             cur.close()
+
+        @event.listens_for(engine, "handle_error")
+        def _on_error(ctx: ExceptionContext) -> BaseException | None:
+            # One line for the person instead of a driver traceback.
+            if "database is locked" in str(ctx.original_exception):
+                return DatabaseBusyError()
+            return None
 
         @event.listens_for(engine, "begin")
         def _on_begin(conn: Any) -> None:

@@ -27,9 +27,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, Engine, inspect, text
-from sqlalchemy.exc import OperationalError
 
-from ..store import SQLITE_BUSY_TIMEOUT_S, StoreError
+from ..store import SQLITE_BUSY_TIMEOUT_S, DatabaseBusyError, StoreError
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -44,9 +43,9 @@ VERSION_TABLE = "alembic_version"
 LEGACY_TABLE = "ohm_schema"
 SCRIPT_DIR = Path(__file__).resolve().parent
 # How long one try for SQLite's write lock waits, and how long an opener keeps trying
-# while another process upgrades.
+# while another process upgrades (as long as any other write would wait).
 LOCK_TRY_MS = 200
-UPGRADE_WAIT_S = 120.0
+UPGRADE_WAIT_S = SQLITE_BUSY_TIMEOUT_S
 
 
 class SchemaTooNewError(StoreError):
@@ -139,10 +138,6 @@ def _migrate(conn: Connection, state: SchemaState) -> None:
     conn.execute(text(f"INSERT INTO {LEGACY_TABLE} (version) VALUES (:v)"), {"v": ALEMBIC_MARK})
 
 
-def _sqlite_busy(exc: OperationalError) -> bool:
-    return "database is locked" in str(exc.orig) or "database is busy" in str(exc.orig)
-
-
 def _upgrade_locked(conn: Connection) -> None:
     conn.info["ohm_write"] = True
     with conn.begin():
@@ -185,8 +180,8 @@ def upgrade(engine: Engine) -> SchemaState:
             try:
                 _upgrade_locked(conn)
                 return found
-            except OperationalError as exc:
-                if not _sqlite_busy(exc) or time.monotonic() > deadline:
+            except DatabaseBusyError:
+                if time.monotonic() > deadline:
                     raise
             finally:
                 raw.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_TIMEOUT_S * 1000)}").close()

@@ -22,7 +22,7 @@ from sqlalchemy import Engine, create_engine, event, text
 
 from persistence import migrations
 from persistence.models import Base
-from persistence.store import ArtifactStore, StoreError, WriteMeta
+from persistence.store import SQLITE_BUSY_TIMEOUT_S, ArtifactStore, StoreError, WriteMeta
 
 PG = os.environ.get("OHM_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 FIXTURE_DB = Path(__file__).resolve().parents[1] / "fixtures" / "conversation" / "ohm.db"
@@ -376,7 +376,10 @@ def test_an_upgrade_blocked_past_its_wait_is_one_clear_error(
     finally:
         writer.execute("ROLLBACK")
         writer.close()
-    assert str(info.value) == "cannot open the artifact database: database is locked"
+    assert str(info.value) == (
+        "cannot open the artifact database: it stayed locked by other writers for "
+        f"{SQLITE_BUSY_TIMEOUT_S:.0f} s; try again"
+    )
     store = ArtifactStore(backend.url)  # once the writer is gone the upgrade goes through
     _assert_at_head(store)
     _assert_seed_intact(store)
