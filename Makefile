@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test lint typecheck unit install install-dev clean studio
+.PHONY: demo test lint typecheck unit install install-dev clean studio migration
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,10 @@ test: lint typecheck unit
 studio: install-dev
 	LANGGRAPH_CLI_NO_ANALYTICS=1 LANGGRAPH_NO_VERSION_CHECK=true \
 		$(BIN)/langgraph dev --no-browser $(STUDIO_ARGS)
+
+# A new artifact-store schema revision from the change made to persistence/models.py.
+migration: install-dev
+	$(BIN)/python -m persistence.migrations "$(MESSAGE)"
 
 clean:
 	rm -rf $(VENV) .ohm .pytest_cache .mypy_cache .ruff_cache

@@ -6,6 +6,10 @@ Set ``OHM_CHECKPOINT_URL`` to a PostgreSQL URL to share checkpoints between proc
 ``ainvoke``/``astream`` (the sync SQLite saver cannot serve them). Graph state holds only
 plain data and LangChain messages, which the default serializer already allows, so no
 extra msgpack modules need registering.
+
+The SQLite savers get connections opened here rather than by the saver, so that every
+one runs with the same settings as the artifact store's (``SQLITE_PRAGMAS``: WAL, a busy
+timeout, ``synchronous=NORMAL``) and many processes can share one file.
 """
 
 from __future__ import annotations
@@ -13,16 +17,24 @@ from __future__ import annotations
 import asyncio
 import os
 import random
+import sqlite3
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import asynccontextmanager, closing, contextmanager
 from pathlib import Path
 from typing import Any
 
+import aiosqlite
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.checkpoint.sqlite import SqliteSaver
 from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
-from .store import StoreError, default_data_dir, ensure_data_dir
+from .store import (
+    SQLITE_BUSY_TIMEOUT_S,
+    SQLITE_PRAGMAS,
+    StoreError,
+    default_data_dir,
+    ensure_data_dir,
+)
 
 CHECKPOINT_FILE = "checkpoints.db"
 
@@ -69,13 +81,23 @@ async def open_async_saver(data_dir: Path | None = None) -> AsyncIterator[BaseCh
             await _setup_postgres(pg)
             yield pg
         return
-    async with AsyncSqliteSaver.from_conn_string(str(checkpoint_path(data_dir))) as saver:
+    path = checkpoint_path(data_dir)
+    async with aiosqlite.connect(path, timeout=SQLITE_BUSY_TIMEOUT_S) as conn:
+        for pragma in SQLITE_PRAGMAS:
+            await (await conn.execute(pragma)).close()
+        saver = AsyncSqliteSaver(conn)
         await saver.setup()
         yield saver
 
 
 @contextmanager
 def open_sync_saver(data_dir: Path | None = None) -> Iterator[SqliteSaver]:
-    with SqliteSaver.from_conn_string(str(checkpoint_path(data_dir))) as saver:
+    path = checkpoint_path(data_dir)
+    # The saver serialises its own use of the connection, so any thread may share it.
+    conn = sqlite3.connect(path, timeout=SQLITE_BUSY_TIMEOUT_S, check_same_thread=False)
+    with closing(conn):
+        for pragma in SQLITE_PRAGMAS:
+            conn.execute(pragma).close()
+        saver = SqliteSaver(conn)
         saver.setup()
         yield saver

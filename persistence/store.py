@@ -19,15 +19,28 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, func, select
+from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from . import migrations
 from .models import Artifact, ArtifactVersion, Project, Thread
 
 PROJECT_ID_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 THREAD_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
 DEFAULT_PROJECT = "default"
+
+# Every SQLite connection Ohm opens (artifacts and checkpoints): wait for a busy writer
+# instead of failing at once, let readers and one writer work side by side (WAL), and sync
+# at checkpoints of the log rather than at every commit (safe in WAL mode; a power cut can
+# lose only the last commits, never corrupt the file). The wait is long because SQLite's
+# waiters are not served in order: with 64 turns at once on 2 cores, an unlucky writer
+# waited over 30 s while the others kept the lock busy.
+SQLITE_BUSY_TIMEOUT_S = 60.0
+SQLITE_PRAGMAS = (
+    f"PRAGMA busy_timeout={int(SQLITE_BUSY_TIMEOUT_S * 1000)}",
+    "PRAGMA journal_mode=WAL",
+    "PRAGMA synchronous=NORMAL",
+)
 
 
 class StoreError(Exception):
@@ -36,6 +49,16 @@ class StoreError(Exception):
 
 class NotFoundError(StoreError):
     pass
+
+
+class DatabaseBusyError(StoreError):
+    """SQLite's write lock stayed taken by other writers for the whole busy timeout."""
+
+    def __init__(self) -> None:
+        super().__init__(f"the artifact database {BUSY_DETAIL}")
+
+
+BUSY_DETAIL = f"stayed locked by other writers for {SQLITE_BUSY_TIMEOUT_S:.0f} s; try again"
 
 
 class InvalidIdError(StoreError):
@@ -203,7 +226,7 @@ class ArtifactStore:
         self._is_sqlite = url.startswith("sqlite")
         kwargs: dict[str, Any] = {"echo": echo, "future": True}
         if self._is_sqlite:
-            kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
+            kwargs["connect_args"] = {"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_S}
         self.engine: Engine = create_engine(url, **kwargs)
         if self._is_sqlite:
             self._configure_sqlite(self.engine)
@@ -211,8 +234,12 @@ class ArtifactStore:
         # Threads this process knows to exist: (project, has a title, current agent). A
         # turn then skips the write that would only confirm what is already there.
         self._known: dict[str, tuple[str, bool, str | None]] = {}
+        from . import migrations  # imports this module, so not at the top
+
         try:
             migrations.upgrade(self.engine)
+        except DatabaseBusyError:
+            raise StoreError(f"cannot open the artifact database: it {BUSY_DETAIL}") from None
         except OperationalError as exc:
             raise StoreError(f"cannot open the artifact database: {exc.orig}") from None
 
@@ -230,13 +257,17 @@ class ArtifactStore:
             # Take transaction control from the driver so writes can BEGIN IMMEDIATE.
             dbapi_conn.isolation_level = None
             cur = dbapi_conn.cursor()
-            cur.execute("PRAGMA journal_mode=WAL")
-            # In WAL mode NORMAL never corrupts the database; a power cut may lose the last
-            # commits, while each commit no longer waits for the disk (fsync).
-            cur.execute("PRAGMA synchronous=NORMAL")
+            for pragma in SQLITE_PRAGMAS:
+                cur.execute(pragma)
             cur.execute("PRAGMA foreign_keys=ON")
-            cur.execute("PRAGMA busy_timeout=30000")
             cur.close()
+
+        @event.listens_for(engine, "handle_error")
+        def _on_error(ctx: ExceptionContext) -> BaseException | None:
+            # One line for the person instead of a driver traceback.
+            if "database is locked" in str(ctx.original_exception):
+                return DatabaseBusyError()
+            return None
 
         @event.listens_for(engine, "begin")
         def _on_begin(conn: Any) -> None:

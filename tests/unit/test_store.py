@@ -5,9 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sqlalchemy import inspect, text
 
-from persistence import migrations
 from persistence.store import ArtifactStore, InvalidIdError, StoreError, WriteMeta
 from tests.support import append_from_threads
 
@@ -84,40 +82,6 @@ def test_projects_rename_and_delete_cascade(store: ArtifactStore) -> None:
     assert not store.has_project("p")
     assert store.list_threads() == []
     assert store.all_versions("p") == []
-
-
-def test_new_database_is_stamped_and_older_ones_are_upgraded(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    url = f"sqlite:///{tmp_path / 'm.db'}"
-    s = ArtifactStore(url)
-    with s.engine.connect() as conn:
-        assert migrations.current_version(conn) == migrations.LATEST
-    s.close()
-    applied: list[int] = []
-
-    def step(conn: object) -> None:
-        applied.append(1)
-        conn.execute(text("CREATE TABLE extra_demo (id INTEGER)"))  # type: ignore[attr-defined]
-
-    monkeypatch.setattr(migrations, "STEPS", [*migrations.STEPS, step])
-    monkeypatch.setattr(migrations, "LATEST", migrations.LATEST + 1)
-    s2 = ArtifactStore(url)
-    with s2.engine.connect() as conn:
-        assert migrations.current_version(conn) == migrations.LATEST
-        assert inspect(conn).has_table("extra_demo")
-    assert applied == [1]
-    ArtifactStore(url)  # opening again applies nothing more
-    assert applied == [1]
-
-
-def test_a_newer_schema_is_refused(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'm.db'}"
-    s = ArtifactStore(url)
-    with s.engine.begin() as conn:
-        conn.execute(text("UPDATE ohm_schema SET version = 99"))
-    with pytest.raises(migrations.SchemaTooNewError, match="newer"):
-        ArtifactStore(url)
 
 
 def test_unwritable_data_dir_is_one_clear_error(tmp_path: Path) -> None:
