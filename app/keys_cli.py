@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
+from .errors import guard
+from .options import JsonOpt
 
-from providers.classify import format_seconds
-from providers.factory import ModelFactory, get_factory
-from providers.keypool import KeyStatus
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from providers.factory import ModelFactory
+    from providers.keypool import KeyStatus
 
 STATE_STYLE = {
     "ok": "green",
@@ -36,6 +37,8 @@ STATE_LABEL = {
 
 def keys_report(factory: ModelFactory | None = None) -> dict[str, Any]:
     """What ``ohm keys --json`` prints; also handy for dashboards."""
+    from providers.factory import get_factory
+
     factory = factory or get_factory()
     pool = factory.pool
     return {
@@ -48,6 +51,8 @@ def keys_report(factory: ModelFactory | None = None) -> dict[str, Any]:
 
 
 def _cooldown(status: KeyStatus) -> str:
+    from providers.classify import format_seconds
+
     if status.state == "invalid":
         return "until restart"
     return format_seconds(status.cooldown_s) if status.cooldown_s > 0 else "-"
@@ -55,6 +60,11 @@ def _cooldown(status: KeyStatus) -> str:
 
 def show_keys(json_mode: bool, console: Console | None = None) -> None:
     """Print the pool: a table for people, one JSON object for programs."""
+    from providers.factory import get_factory
+
+    from .render import Table, escape
+    from .render import out as default_out
+
     factory = get_factory()
     report = keys_report(factory)
     if json_mode:
@@ -62,7 +72,7 @@ def show_keys(json_mode: bool, console: Console | None = None) -> None:
         sys.stdout.write(factory.pool.scrub(text) + "\n")
         sys.stdout.flush()
         return
-    out = console or Console(highlight=False, soft_wrap=True)
+    out = console or default_out
     if factory.offline:
         out.print("No Bytez key is set: Ohm runs on its offline simulator.")
         return
@@ -87,3 +97,8 @@ def show_keys(json_mode: bool, console: Console | None = None) -> None:
         )
     else:
         out.print(f"[dim]State shared through {escape(factory.pool.store.name)}.[/]")
+
+
+def keys(json_mode: JsonOpt = False) -> None:
+    """Show the Bytez key pool: each key masked, its state, cooldown and counters."""
+    guard(lambda: show_keys(json_mode))

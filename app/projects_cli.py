@@ -1,0 +1,143 @@
+"""``ohm projects`` and ``ohm threads``: what the data directory holds."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from .errors import fail, guard
+from .options import DEFAULT_PROJECT, JsonOpt, ProjectOpt
+
+projects_app = typer.Typer(help="List, create, rename and delete projects.")
+
+
+@projects_app.callback(invoke_without_command=True)
+def projects(ctx: typer.Context, json_mode: JsonOpt = False) -> None:
+    """List projects (or use a subcommand)."""
+    if ctx.invoked_subcommand is not None:
+        return
+
+    def run() -> None:
+        from .driver import open_store
+        from .render import Table, escape, jprint, out
+
+        rows = open_store().list_projects()
+        if json_mode:
+            jprint(
+                [
+                    {
+                        "id": p.id,
+                        "name": p.name,
+                        "threads": p.thread_count,
+                        "artifacts": p.artifact_count,
+                        "updated_at": p.updated_at.isoformat(),
+                    }
+                    for p in rows
+                ]
+            )
+            return
+        if not rows:
+            out.print('No projects yet. Start one with: ohm ask "I want to build ..."')
+            return
+        table = Table("id", "name", "threads", "artifacts", "updated")
+        for p in rows:
+            table.add_row(
+                escape(p.id),
+                escape(p.name),
+                str(p.thread_count),
+                str(p.artifact_count),
+                p.updated_at.strftime("%Y-%m-%d %H:%M"),
+            )
+        out.print(table)
+
+    guard(run)
+
+
+@projects_app.command("create")
+def projects_create(
+    project_id: Annotated[str, typer.Argument(help="Project id: lowercase letters, digits, -_.")],
+    name: Annotated[str | None, typer.Option(help="Display name.")] = None,
+) -> None:
+    """Create a project."""
+
+    def run() -> None:
+        from .driver import open_store
+        from .render import out
+
+        out.print(f"created project {open_store().create_project(project_id, name).id}")
+
+    guard(run)
+
+
+@projects_app.command("rename")
+def projects_rename(
+    project_id: Annotated[str, typer.Argument()],
+    name: Annotated[str, typer.Argument(help="New display name.")],
+) -> None:
+    """Change a project's display name."""
+
+    def run() -> None:
+        from .driver import open_store
+        from .render import out
+
+        out.print(f"renamed {project_id} to {open_store().rename_project(project_id, name).name}")
+
+    guard(run)
+
+
+@projects_app.command("delete")
+def projects_delete(
+    project_id: Annotated[str, typer.Argument()],
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Delete a project with all its threads and artifact versions."""
+
+    def run() -> None:
+        from .driver import open_store
+        from .render import out
+
+        store = open_store()
+        store.get_project(project_id)
+        if not yes and not typer.confirm(f"Delete project {project_id!r} and all its artifacts?"):
+            fail("not deleted", 1)
+        store.delete_project(project_id)
+        out.print(f"deleted project {project_id}")
+
+    guard(run)
+
+
+def threads(project: ProjectOpt = DEFAULT_PROJECT, json_mode: JsonOpt = False) -> None:
+    """List a project's threads."""
+
+    def run() -> None:
+        from .driver import open_store
+        from .render import Table, escape, jprint, out
+
+        store = open_store()
+        store.get_project(project)
+        rows = store.list_threads(project)
+        if json_mode:
+            jprint(
+                [
+                    {
+                        "id": t.id,
+                        "title": t.title,
+                        "agent": t.current_agent,
+                        "updated_at": t.updated_at.isoformat(),
+                    }
+                    for t in rows
+                ]
+            )
+            return
+        table = Table("thread", "title", "last agent", "updated")
+        for t in rows:
+            table.add_row(
+                t.id,
+                escape(t.title),
+                t.current_agent or "",
+                t.updated_at.strftime("%Y-%m-%d %H:%M"),
+            )
+        out.print(table)
+
+    guard(run)
