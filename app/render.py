@@ -80,6 +80,9 @@ class TurnPrinter:
             out.print(
                 f"  [dim]key {ev.from_key} → {ev.to_key or 'another key'} ({escape(ev.reason)})[/]"
             )
+        elif ev.type == "warning":
+            self._end_text()
+            err.print(f"[yellow]warning:[/] {escape(ev.message)}")
         elif ev.type == "done":
             self._end_text()
             if ev.result.limited:
