@@ -204,7 +204,15 @@ def main() -> int:
     ap.add_argument("--processes", type=int, default=64)
     ap.add_argument("--src", type=Path, default=ROOT, help="checkout whose code the burst runs")
     ap.add_argument("--label", default="after", help="name of this code in the table")
+    ap.add_argument(
+        "--rewrite-doc",
+        action="store_true",
+        help="only rewrite the docs section from bench/results/burst.json (after editing notes)",
+    )
     args = ap.parse_args()
+    if args.rewrite_doc:
+        write_doc(json.loads(RESULTS.read_text()))
+        return 0
     runs = run(args.processes, args.src.resolve())
     command = COMMAND + (f" --src {args.src} --label {args.label}" if args.src != ROOT else "")
     # Runs of other checkouts (and their commands) stay in the results file beside this one.
