@@ -60,7 +60,7 @@ from .events import (
     TurnStarted,
     WarningEvent,
 )
-from .timeline import Checkpoint, checkpoint_index
+from .timeline import Checkpoint, checkpoint_index, next_nodes
 
 __all__ = ["AssemblyLine", "CheckpointInfo", "ThreadBusy", "TurnError"]
 
@@ -672,16 +672,28 @@ class AssemblyLine:
 
         async def run() -> AsyncIterator[OhmEvent]:
             # Read the thread's end under the lease: a turn that was running has finished.
-            latest = await self.graph.aget_state(self._thread_config(thread_id))
-            if not latest.created_at:
-                raise NotFoundError(f"unknown thread {thread_id!r}")
-            if not latest.next:
+            if not await self.aunfinished(thread_id):
                 raise StoreError(f"thread {thread_id!r} has no unfinished turn")
             async for ev in self._run(None, self._config(thread_id), ctx):
                 yield ev
 
         async for ev in self._leased(thread_id, wait, run):
             yield ev
+
+    async def aunfinished(self, thread_id: str) -> bool:
+        """True when the thread's newest checkpoint still has a step to run: a turn stopped
+        part way. Read from the checkpoint's row, by its triggers: LangGraph's own
+        ``next`` leaves out a step whose writes were saved just before a process died, and
+        would call such a turn finished."""
+        await self.open()
+        saver = self.graph.checkpointer
+        assert isinstance(saver, BaseCheckpointSaver)
+        latest = await saver.aget_tuple(
+            {"configurable": {"thread_id": thread_id, "checkpoint_ns": ""}}
+        )
+        if latest is None:
+            raise NotFoundError(f"unknown thread {thread_id!r}")
+        return bool(next_nodes(self.graph, latest))
 
     async def aresume(self, thread_id: str, *, wait: float | None = None) -> TurnResult:
         """Finish a turn that stopped part way; see ``aresume_stream``."""

@@ -459,13 +459,11 @@ async def post_resume(project_id: str, thread_id: str, body: ResumeIn, svc: Svc)
     """Runs the thread's unfinished turn from its last checkpoint (its message is saved),
     for example after every model key was rate-limited; 400 when nothing is unfinished."""
     checked_thread(svc.store, project_id, thread_id)
-    snaps = [
-        s
-        async for s in svc.line.graph.aget_state_history(
-            {"configurable": {"thread_id": thread_id}}, limit=1
-        )
-    ]
-    if not snaps or not snaps[0].next:
+    try:
+        unfinished = await svc.line.aunfinished(thread_id)
+    except NotFoundError:
+        unfinished = False
+    if not unfinished:
         raise StoreError(f"thread {thread_id!r} has no unfinished turn")
     return await _respond(svc, thread_id, body.stream, lambda: svc.line.aresume_stream(thread_id))
 
