@@ -103,6 +103,40 @@ class ThreadLeases:
 
     def try_acquire(self, thread_id: str, owner: str) -> Lease | datetime:
         """The lease, or the start time of the turn that holds it."""
+        dialect = self.store.engine.dialect.name
+        if dialect in ("sqlite", "postgresql"):
+            return self._upsert(thread_id, owner, dialect)
+        return self._read_then_write(thread_id, owner)
+
+    def _upsert(self, thread_id: str, owner: str, dialect: str) -> Lease | datetime:
+        """One statement: insert the lease, or take over one that ran out (or is ours)."""
+        from sqlalchemy.dialects import postgresql, sqlite
+
+        insert = sqlite.insert if dialect == "sqlite" else postgresql.insert
+        now = _now()
+        expires = now + timedelta(seconds=self.lease_s)
+        values = insert(ThreadLease).values(
+            thread_id=thread_id, owner=owner, started_at=now, expires_at=expires
+        )
+        stmt = values.on_conflict_do_update(
+            index_elements=[ThreadLease.thread_id],
+            set_={
+                "owner": values.excluded.owner,
+                "started_at": values.excluded.started_at,
+                "expires_at": values.excluded.expires_at,
+            },
+            where=(ThreadLease.expires_at <= now) | (ThreadLease.owner == owner),
+        ).returning(ThreadLease.owner)
+        try:
+            with self.store.transaction() as s:
+                if s.execute(stmt).first() is not None:
+                    return Lease(thread_id, owner, now)
+                row = s.get(ThreadLease, thread_id)
+                return _aware(row.started_at) if row is not None else now
+        except OperationalError as exc:
+            raise StoreError(f"cannot take the thread's lease: {exc.orig}") from None
+
+    def _read_then_write(self, thread_id: str, owner: str) -> Lease | datetime:
         for _ in range(5):
             now = _now()
             expires = now + timedelta(seconds=self.lease_s)
