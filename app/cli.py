@@ -22,6 +22,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from app.check_cli import check_app
+from app.route_cli import route_command
 from graph.assembly_line import AssemblyLine, TurnError
 from graph.events import (
     AgentSelected,
@@ -62,6 +63,7 @@ artifacts_app = typer.Typer(
 app.add_typer(projects_app, name="projects")
 app.add_typer(artifacts_app, name="artifacts")
 app.add_typer(check_app, name="check")
+app.command("route")(route_command)
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -625,7 +627,8 @@ def history(
                 str(r.step),
                 r.checkpoint_id,
                 r.node,
-                r.intent or "",
+                (r.intent or "")
+                + (f" (local {r.route_confidence:.2f})" if r.route == "local" else ""),
                 r.agent or "",
                 escape(wrote),
                 escape(r.message[:60]),

@@ -88,6 +88,8 @@ class CheckpointInfo:
     """The newest message at this checkpoint, shortened."""
     artifacts: list[dict[str, Any]] = field(default_factory=list)
     """Artifact versions written by the step that produced this checkpoint."""
+    route_confidence: float | None = None
+    """The local router's confidence when it chose the agent (route "local")."""
 
     def as_dict(self) -> dict[str, Any]:
         return self.__dict__ | {"next": list(self.next)}
@@ -325,6 +327,7 @@ class AssemblyLine:
                                     intent=update.get("intent"),
                                     route=update.get("route") or "classifier",
                                     reason=update.get("route_reason"),
+                                    confidence=update.get("route_confidence"),
                                 )
                             )
                         for m in update.get("messages") or []:
@@ -369,6 +372,7 @@ class AssemblyLine:
             agent=values.get("agent"),
             route=values.get("route"),
             route_reason=values.get("route_reason"),
+            route_confidence=values.get("route_confidence"),
             reply=message_text(final) if final is not None else "\n\n".join(reply_parts),
             artifacts=artifacts,
             events=[e.public() for e in events],
@@ -490,6 +494,7 @@ class AssemblyLine:
                     created_at=s.created_at,
                     message=_clip(message_text(msgs[-1])) if msgs else "",
                     artifacts=[v.summary() for v in written.get(parent_id or "", [])],
+                    route_confidence=values.get("route_confidence"),
                 )
             )
         return out

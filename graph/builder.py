@@ -34,8 +34,9 @@ from nodes.agents import (
     ConfigError,
     resolve_agent,
 )
-from nodes.classifier import classify_intent, message_text
+from nodes.classifier import message_text
 from nodes.deps import Deps, default_deps
+from nodes.router import route_intent
 from nodes.specialist import run_specialist
 from providers.events import event_sink
 from tools.artifacts import build_tools, describe_error
@@ -112,6 +113,7 @@ def build_graph(deps: Deps | None = None) -> OhmGraph:
             "agent": None,
             "route": None,
             "route_reason": None,
+            "route_confidence": None,
         }
         if ctx.agent:
             try:
@@ -142,7 +144,7 @@ def build_graph(deps: Deps | None = None) -> OhmGraph:
     async def classify(state: OhmState, runtime: Runtime[OhmContext]) -> dict[str, Any]:
         ctx = _context(runtime)
         with provider_events(runtime):
-            return await classify_intent(
+            return await route_intent(
                 deps.models,
                 list(state.get("messages") or []),
                 state.get("previous_agent"),
