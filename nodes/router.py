@@ -202,13 +202,23 @@ def follow_up_reason(text: str) -> str | None:
     content = [w for w in words if w not in _FILLER and not w.isdigit()]
     if not content:
         return "names no topic of its own, so it continues the previous exchange"
-    if len(words) <= _SHORT and low.startswith(_OPENERS):
+    lead = 0
+    while lead < len(words) and words[lead] in _AFFIRM:
+        lead += 1
+    tail = words[lead:]
+    if len(words) <= _SHORT and (low.startswith(_OPENERS) or " ".join(tail).startswith(_OPENERS)):
         return "opens as a continuation of the previous exchange"
-    tail = words[1:] if words and words[0] in _AFFIRM else words
+    # "do" edits only when it points back ("do it again"), not as in "what parts do I need".
+    edits = [
+        w
+        for i, w in enumerate(tail)
+        if w in _EDIT_VERBS
+        and (w != "do" or (i + 1 < len(tail) and tail[i + 1] in _STRONG_POINTERS | {"the"}))
+    ]
     if (
         len(words) <= _SHORT
         and any(w in _STRONG_POINTERS for w in tail)
-        and any(w in _EDIT_VERBS for w in tail)
+        and edits
         and len([w for w in content if w not in _EDIT_VERBS]) <= 2
     ):
         return "asks to change something from the previous exchange"

@@ -40,7 +40,7 @@ MAX_MISROUTES = 0.03
 MARGIN = 0.015
 """How far under MAX_MISROUTES the threshold aims, because the held-out split was written
 by the same hands as the training data and real messages will be harder."""
-C_GRID = (10.0, 30.0, 100.0, 300.0, 1000.0)
+C_GRID = (3.0, 10.0, 30.0, 100.0, 300.0, 1000.0)
 PROBES = 6
 
 
@@ -122,12 +122,15 @@ def build_pipeline(c: float) -> Any:
 
 
 def choose_c(train: list[Example]) -> float:
+    """The regularisation with the best cross-validated accuracy on the training split.
+    (Log-loss picks the weakest regularisation, whose probabilities are near 1 even for
+    two-word fragments like "the display"; the threshold then has nothing to work with.)"""
     from sklearn.model_selection import GridSearchCV, StratifiedKFold
 
     search = GridSearchCV(
         build_pipeline(1.0),
         {"model__C": list(C_GRID)},
-        scoring="neg_log_loss",
+        scoring="accuracy",
         cv=StratifiedKFold(5, shuffle=True, random_state=0),
     )
     search.fit([e.text for e in train], [e.intent for e in train])
