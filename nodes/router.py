@@ -115,7 +115,7 @@ def _threshold(raw: float | str) -> float:
 
 def recorded_threshold() -> float:
     """The threshold chosen on the held-out split when the shipped model was trained; 1.0
-    (the router never decides alone) when the metadata cannot be read."""
+    when the metadata cannot be read (the model is not loaded then either)."""
     meta = shipped_metadata()
     try:
         return float(meta["threshold"]) if meta else 1.0
@@ -206,7 +206,9 @@ def follow_up_reason(text: str) -> str | None:
     while lead < len(words) and words[lead] in _AFFIRM:
         lead += 1
     tail = words[lead:]
-    if len(words) <= _SHORT and (low.startswith(_OPENERS) or " ".join(tail).startswith(_OPENERS)):
+    if len(words) <= _SHORT and (
+        low.startswith(_OPENERS) or f"{' '.join(tail)} ".startswith(_OPENERS)
+    ):
         return "opens as a continuation of the previous exchange"
     # "do" edits only when it points back ("do it again"), not as in "what parts do I need".
     edits = [
