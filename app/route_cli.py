@@ -64,8 +64,11 @@ def route_command(
         bool, typer.Option("--json", help="One JSON object per message, for programs.")
     ] = False,
 ) -> None:
-    """Print each message's intent, who decided it (local or model) and the router's
-    confidence. No turn is run and nothing is saved; OHM_ROUTER applies as in a turn."""
+    """Show which intent each message gets, and whether the local router or the model decides.
+
+    Prints the intent, who decided it (local or model) and the router's confidence. No turn
+    is run and nothing is saved; OHM_ROUTER applies as in a turn.
+    """
     from nodes.agents import ConfigError
     from providers.keypool import ProviderError
 
