@@ -261,9 +261,10 @@ class RouterUnavailable(Exception):
 def load_router_from(model_file: Path, meta_file: Path) -> LocalRouter:
     """Load and verify a serialized router, or raise RouterUnavailable.
 
-    The model is refused when it was saved by another scikit-learn version (unpickling
-    across versions is unsupported) or when it does not reproduce the probabilities
-    recorded for the probe messages at training time.
+    The model is refused when it was saved by another scikit-learn minor version (their
+    pickles are not meant to load across versions) or when it does not reproduce the
+    probabilities recorded for the probe messages at training time, which also catches a
+    patch release or a numpy that changes what the same file computes.
     """
     meta = read_metadata(meta_file)
     if meta is None:
@@ -274,7 +275,7 @@ def load_router_from(model_file: Path, meta_file: Path) -> LocalRouter:
     except ImportError:
         raise RouterUnavailable("scikit-learn is not installed") from None
     wanted = str(meta.get("sklearn_version"))
-    if wanted != sklearn.__version__:
+    if wanted.split(".")[:2] != sklearn.__version__.split(".")[:2]:
         raise RouterUnavailable(
             f"the model was trained with scikit-learn {wanted}, this is "
             f"{sklearn.__version__}; retrain it with `make router-model`"
