@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test lint typecheck unit install install-dev clean studio migration
+.PHONY: demo test lint typecheck unit install install-dev clean studio migration router-model
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,11 @@ unit: install-dev
 	$(BIN)/pytest -q
 
 test: lint typecheck unit
+
+# Retrain the local router from nodes/router_data/ (train.jsonl; the threshold is chosen on
+# heldout.jsonl) and rewrite model.joblib and model.json there.
+router-model: install-dev
+	$(BIN)/python -m nodes.router_train
 
 # LangGraph's local API server for Studio, on Ohm's data directory. The two variables turn
 # off the CLI's usage analytics and the server's version check, so it starts with no

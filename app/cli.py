@@ -30,6 +30,7 @@ from .demo_cli import DEMO_SCRIPT, demo
 from .history_cli import history, replay, resume
 from .keys_cli import keys
 from .projects_cli import projects_app, threads
+from .route_cli import route_command
 from .serve_cli import serve_command
 
 __all__ = ["DEMO_SCRIPT", "app", "main"]
@@ -127,6 +128,7 @@ app.command()(resume)
 app.command()(demo)
 app.command()(keys)
 app.command("serve")(serve_command)
+app.command("route")(route_command)
 app.add_typer(projects_app, name="projects")
 app.add_typer(artifacts_app, name="artifacts")
 

@@ -53,7 +53,8 @@ def history(
                 str(r.step),
                 r.checkpoint_id,
                 r.node,
-                r.intent or "",
+                (r.intent or "")
+                + (f" (local {r.route_confidence:.2f})" if r.route == "local" else ""),
                 r.agent or "",
                 escape(wrote),
                 escape(r.message[:60]),

@@ -93,6 +93,8 @@ class CheckpointInfo:
     """The newest message at this checkpoint, shortened."""
     artifacts: list[dict[str, Any]] = field(default_factory=list)
     """Artifact versions written by the step that produced this checkpoint."""
+    route_confidence: float | None = None
+    """The local router's confidence when it chose the agent (route "local")."""
 
     def as_dict(self) -> dict[str, Any]:
         return self.__dict__ | {"next": list(self.next)}
@@ -390,6 +392,7 @@ class AssemblyLine:
                                     intent=update.get("intent"),
                                     route=update.get("route") or "classifier",
                                     reason=update.get("route_reason"),
+                                    confidence=update.get("route_confidence"),
                                 )
                             )
                         for m in update.get("messages") or []:
@@ -440,6 +443,7 @@ class AssemblyLine:
             agent=values.get("agent"),
             route=values.get("route"),
             route_reason=values.get("route_reason"),
+            route_confidence=values.get("route_confidence"),
             reply=message_text(final) if final is not None else "\n\n".join(reply_parts),
             artifacts=artifacts,
             events=[e.public() for e in events],
@@ -576,6 +580,7 @@ class AssemblyLine:
                     created_at=c.created_at,
                     message=_clip(message_text(c.newest)) if c.newest is not None else "",
                     artifacts=[v.summary() for v in written.get(c.parent_id or "", [])],
+                    route_confidence=c.values.get("route_confidence"),
                 )
             )
         return out

@@ -35,9 +35,10 @@ from nodes.agents import (
     ConfigError,
     resolve_agent,
 )
-from nodes.classifier import classify_intent, message_text
+from nodes.classifier import message_text
 from nodes.deps import Deps, default_deps
 from nodes.limits import check_message
+from nodes.router import route_intent
 from nodes.specialist import run_specialist
 from persistence.store import ArtifactStore
 from providers.events import event_sink
@@ -125,6 +126,7 @@ def build_graph(deps: Deps | None = None) -> OhmGraph:
             "agent": None,
             "route": None,
             "route_reason": None,
+            "route_confidence": None,
         }
         if ctx.agent:
             try:
@@ -155,7 +157,7 @@ def build_graph(deps: Deps | None = None) -> OhmGraph:
     async def classify(state: OhmState, runtime: Runtime[OhmContext]) -> dict[str, Any]:
         ctx = _context(runtime)
         with provider_events(runtime):
-            return await classify_intent(
+            return await route_intent(
                 deps.models,
                 list(state.get("messages") or []),
                 state.get("previous_agent"),

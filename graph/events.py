@@ -28,6 +28,8 @@ class AgentSelected(_Event):
     intent: str | None
     route: str
     reason: str | None = None
+    confidence: float | None = None
+    """The local router's confidence when it chose the agent (route "local")."""
 
 
 class TextDelta(_Event):
@@ -100,6 +102,8 @@ class TurnResult(BaseModel):
     agent: str | None
     route: str | None
     route_reason: str | None = None
+    route_confidence: float | None = None
+    """The local router's confidence when it chose the agent (route "local")."""
     reply: str
     artifacts: list[ArtifactRef] = Field(default_factory=list)
     events: list[dict[str, Any]] = Field(default_factory=list)

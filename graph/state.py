@@ -62,8 +62,10 @@ class OhmState(InputState, total=False):
     previous_agent: str | None
     """The specialist that answered the turn before, for follow-ups."""
     route: str | None
-    """How the agent was chosen: initializer, classifier, forced or fallback."""
+    """How the agent was chosen: initializer, classifier, local, forced or fallback."""
     route_reason: str | None
+    route_confidence: float | None
+    """The local router's confidence when it chose the agent (route "local")."""
     steps: int
     """Model calls made by the specialist in this turn (bounded by its step limit)."""
     turn: int

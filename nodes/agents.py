@@ -63,7 +63,7 @@ AGENT_ALIASES: dict[str, str] = {
     "initializer": "project_initializer",
 }
 
-Route = Literal["initializer", "classifier", "forced", "fallback"]
+Route = Literal["initializer", "classifier", "local", "forced", "fallback"]
 
 READ_TOOLS = ("read", "list_artifacts", "run_checks", "parts_catalog")
 WRITE_TOOLS = ("read", "write", "delete", "list_artifacts")

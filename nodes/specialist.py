@@ -111,6 +111,7 @@ def route_meta(state: dict[str, Any], agent: str) -> dict[str, Any]:
         "intent": state.get("intent"),
         "route": state.get("route"),
         "route_reason": state.get("route_reason"),
+        "route_confidence": state.get("route_confidence"),
     }
 
 

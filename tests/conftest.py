@@ -24,6 +24,8 @@ def _isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[N
         "OHM_BASE_URL",
         "OHM_CONFIG",
         "OHM_MODEL",
+        "OHM_ROUTER",
+        "OHM_ROUTER_THRESHOLD",
     ):
         monkeypatch.delenv(var, raising=False)
     for var in list(os.environ):

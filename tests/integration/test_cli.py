@@ -65,8 +65,9 @@ def test_ask_prints_one_json_object_per_turn() -> None:
     assert (second["agent"], second["intent"], second["route"]) == (
         "bom_generator",
         "BOM",
-        "classifier",
+        "local",
     )
+    assert second["route_confidence"] > 0.5
     assert second["thread_id"] == "cli1" and second["project"] == "default"
     assert {"type": "bom", "path": None, "version": 1} in second["artifacts"]
     kinds = [e["type"] for e in second["events"]]

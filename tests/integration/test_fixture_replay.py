@@ -168,7 +168,8 @@ async def test_replaying_the_classifier_step_routes_the_firmware_turn_the_same_w
 
     result = await line.areplay(THREAD, entry.checkpoint_id)
 
-    assert (result.agent, result.route, result.intent) == ("code_generator", "classifier", "CODE")
+    # The local router now decides "Great, now write the firmware." without a model call.
+    assert (result.agent, result.route, result.intent) == ("code_generator", "local", "CODE")
     assert {(a.type, a.path, a.version) for a in result.artifacts} == {(t, p, 2) for t, p in CODE}
     main = line.store.history(PROJECT, "code", "src/main.cpp")
     assert [v.version for v in main] == [1, 2]

@@ -54,8 +54,9 @@ def kickoff_script() -> list[AIMessage]:
 
 
 async def test_first_message_goes_to_initializer_then_classifier_routes(
-    store: ArtifactStore, tmp_path: Path
+    store: ArtifactStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv("OHM_ROUTER", "off")  # the orchestrator model decides every message
     book = ModelBook(
         project_initializer=kickoff_script(),
         orchestrator=[intent("BOM", "asks for parts")],
@@ -128,8 +129,9 @@ async def test_unusable_classifier_output_falls_back_to_chat(
 
 
 async def test_classifier_intent_outside_the_five_falls_back(
-    store: ArtifactStore, tmp_path: Path
+    store: ArtifactStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv("OHM_ROUTER", "off")
     book = ModelBook(
         project_initializer=kickoff_script(),
         orchestrator=[intent("SHOPPING")],

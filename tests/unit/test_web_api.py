@@ -151,6 +151,7 @@ def test_a_turn_streams_agent_text_artifact_and_done_events(
         "intent": None,
         "route": "initializer",
         "reason": "first message of the thread",
+        "confidence": None,
     }
     assert any(e["type"] == "artifact" and e["artifact_type"] == "context" for e in events)
 
@@ -162,11 +163,10 @@ def test_a_turn_streams_agent_text_artifact_and_done_events(
         ).text
     )
     agent = next(e for e in second if e["type"] == "agent")
-    assert (agent["agent"], agent["intent"], agent["reason"]) == (
-        "bom_generator",
-        "BOM",
-        "asks for parts",
-    )
+    # A clear message: the local router decides it, without asking the orchestrator.
+    assert (agent["agent"], agent["intent"], agent["route"]) == ("bom_generator", "BOM", "local")
+    assert agent["reason"].startswith("local router: BOM at confidence")
+    assert 0.5 < agent["confidence"] <= 1.0
     calls = [
         (e["tool"], e["args"].get("artifact_type")) for e in second if e["type"] == "tool_call"
     ]
@@ -351,9 +351,11 @@ def test_openapi_documents_the_api(client: TestClient) -> None:
 
 
 def test_a_turn_stopped_by_unavailable_keys_is_resumed(
-    client: TestClient, store: ArtifactStore, models: ModelBook
+    client: TestClient, store: ArtifactStore, models: ModelBook, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from providers.keypool import KeysUnavailableError
+
+    monkeypatch.setenv("OHM_ROUTER", "off")  # the orchestrator's call is the one that fails
 
     def down(_msgs: object) -> AIMessage:
         raise KeysUnavailableError(total=3, counts={"cooling": 3}, retry_in_s=12.0)
