@@ -106,6 +106,15 @@ def load_wiring(path: Path) -> Wiring:
 
 
 def load_bom(path: Path) -> Bom:
+    """A BOM artifact (JSON/YAML), or a BOM CSV (Ohm's export, JLCPCB or KiCad style)."""
+    if path.suffix.lower() in (".csv", ".tsv"):
+        from tools.checks.bom_csv import BomCsvError, parse_bom_csv
+
+        text = _read_text(path)
+        try:
+            return parse_bom_csv(text, name=path.stem)
+        except BomCsvError as exc:
+            raise InputError(f"{path}: {exc}") from None
     data = _load_data(path)
     if not isinstance(data, dict):
         raise InputError(f"{path}: a BOM file must hold an object with project_name/components")
@@ -266,7 +275,9 @@ def wiring_command(
 
 @check_app.command("bom")
 def bom_command(
-    file: Path = typer.Argument(..., help="BOM artifact, JSON or YAML."),
+    file: Path = typer.Argument(
+        ..., help="BOM artifact (JSON or YAML) or BOM CSV (Ohm's export, JLCPCB, KiCad)."
+    ),
     wiring_file: Path | None = WIRING_OPT,
     as_json: bool = JSON_OPT,
 ) -> None:

@@ -15,7 +15,7 @@ def ask(query: str) -> dict:
 def test_an_exact_id_returns_pins_roles_and_datasheet() -> None:
     (part,) = ask("bme280")["matches"]
     assert part["id"] == "bme280"
-    assert {p["name"] for p in part["pins"]} == {"VIN", "GND", "SCL", "SDA"}
+    assert {p["name"] for p in part["pins"]} == {"VIN", "GND", "SCL", "SDA", "CSB", "SDO"}
     assert part["i2c_addresses"] == ["0x76", "0x77"]
     assert part["supply_v"][1] <= 3.6 and part["datasheet"].startswith("http")
 

@@ -295,7 +295,7 @@ HAZARDS: dict[str, tuple[Wiring, str, str]] = {
             "mcu.GPIO22~lcd.SCL",
         ),
         "logic-level",
-        "warning",
+        "error",
     ),
     "3.3 V data into a 5 V led strip": (
         wiring(
@@ -351,7 +351,7 @@ HAZARDS: dict[str, tuple[Wiring, str, str]] = {
             "mcu.GPIO18~sonar.TRIG",
         ),
         "supply-voltage",
-        "warning",
+        "error",
     ),
     "pump switched by relay contacts without a diode": (
         wiring(
