@@ -22,7 +22,7 @@ from rich.console import Console
 from rich.table import Table
 
 from tools.checks import RULES, Finding, check_bom, check_code, check_project, check_wiring
-from tools.checks.findings import has_errors, sort_findings
+from tools.checks.findings import SEVERITY, has_errors, sort_findings
 from tools.schemas import (
     ArtifactContentError,
     Bom,
@@ -308,13 +308,21 @@ def code_command(
 
 @check_app.command("rules")
 def rules_command(as_json: bool = JSON_OPT) -> None:
-    """List the rules the checks apply, with what each one means."""
+    """List the rules the checks apply: what each catches, and when it is an error or a
+    warning, with the reason."""
     if as_json:
-        typer.echo(json.dumps({"rules": RULES}, indent=2))
+        severity = {
+            rule: [{"severity": sev, "when": why} for sev, why in SEVERITY.get(rule, ())]
+            for rule in RULES
+        }
+        typer.echo(json.dumps({"rules": RULES, "severity": severity}, indent=2))
         return
-    table = Table("Rule", "What it catches")
+    table = Table("Rule", "What it catches", "Severity: when and why", show_lines=True)
     for rule, meaning in RULES.items():
-        table.add_row(rule, meaning)
+        levels = "\n".join(
+            f"[{SEVERITY_STYLE[sev]}]{sev}[/]: {why}" for sev, why in SEVERITY.get(rule, ())
+        )
+        table.add_row(rule, meaning, levels)
     Console().print(table)
 
 
