@@ -306,6 +306,28 @@ def code_command(
     _emit(_run(lambda: check_code(code, wiring), "the firmware"), as_json)
 
 
+@check_app.command("kicad")
+def kicad_command(
+    file: Path = typer.Argument(..., help="KiCad 6-8 netlist (.net, File > Export > Netlist)."),
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Voltage-aware checks on a KiCad design: symbols map to catalog parts through an
+    Ohm_Part field (else value and footprint); unmapped symbols are listed, not guessed."""
+    from tools.checks.kicad import KicadError, check_kicad
+
+    if file.suffix.lower() == ".kicad_sch":
+        _fail(f"{file}: schematics are not read yet; export a netlist (File > Export > Netlist)")
+    try:
+        text = _read_text(file)
+    except InputError as exc:
+        _fail(str(exc))
+    try:
+        findings = check_kicad(text)
+    except KicadError as exc:
+        _fail(f"{file}: {exc}")
+    _emit(_run(lambda: findings, str(file)), as_json)
+
+
 @check_app.command("rules")
 def rules_command(as_json: bool = JSON_OPT) -> None:
     """List the rules the checks apply: what each catches, and when it is an error or a
