@@ -22,7 +22,7 @@ from rich.console import Console
 from rich.table import Table
 
 from tools.checks import RULES, Finding, check_bom, check_code, check_project, check_wiring
-from tools.checks.findings import has_errors, sort_findings
+from tools.checks.findings import SEVERITY, has_errors, sort_findings
 from tools.schemas import (
     ArtifactContentError,
     Bom,
@@ -106,6 +106,15 @@ def load_wiring(path: Path) -> Wiring:
 
 
 def load_bom(path: Path) -> Bom:
+    """A BOM artifact (JSON/YAML), or a BOM CSV (Ohm's export, JLCPCB or KiCad style)."""
+    if path.suffix.lower() in (".csv", ".tsv"):
+        from tools.checks.bom_csv import BomCsvError, parse_bom_csv
+
+        text = _read_text(path)
+        try:
+            return parse_bom_csv(text, name=path.stem)
+        except BomCsvError as exc:
+            raise InputError(f"{path}: {exc}") from None
     data = _load_data(path)
     if not isinstance(data, dict):
         raise InputError(f"{path}: a BOM file must hold an object with project_name/components")
@@ -266,7 +275,9 @@ def wiring_command(
 
 @check_app.command("bom")
 def bom_command(
-    file: Path = typer.Argument(..., help="BOM artifact, JSON or YAML."),
+    file: Path = typer.Argument(
+        ..., help="BOM artifact (JSON or YAML) or BOM CSV (Ohm's export, JLCPCB, KiCad)."
+    ),
     wiring_file: Path | None = WIRING_OPT,
     as_json: bool = JSON_OPT,
 ) -> None:
@@ -295,15 +306,45 @@ def code_command(
     _emit(_run(lambda: check_code(code, wiring), "the firmware"), as_json)
 
 
+@check_app.command("kicad")
+def kicad_command(
+    file: Path = typer.Argument(..., help="KiCad 6-8 netlist (.net, File > Export > Netlist)."),
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Voltage-aware checks on a KiCad design: symbols map to catalog parts through an
+    Ohm_Part field (else value and footprint); unmapped symbols are listed, not guessed."""
+    from tools.checks.kicad import KicadError, check_kicad
+
+    if file.suffix.lower() == ".kicad_sch":
+        _fail(f"{file}: schematics are not read yet; export a netlist (File > Export > Netlist)")
+    try:
+        text = _read_text(file)
+    except InputError as exc:
+        _fail(str(exc))
+    try:
+        findings = check_kicad(text)
+    except KicadError as exc:
+        _fail(f"{file}: {exc}")
+    _emit(_run(lambda: findings, str(file)), as_json)
+
+
 @check_app.command("rules")
 def rules_command(as_json: bool = JSON_OPT) -> None:
-    """List the rules the checks apply, with what each one means."""
+    """List the rules the checks apply: what each catches, and when it is an error or a
+    warning, with the reason."""
     if as_json:
-        typer.echo(json.dumps({"rules": RULES}, indent=2))
+        severity = {
+            rule: [{"severity": sev, "when": why} for sev, why in SEVERITY.get(rule, ())]
+            for rule in RULES
+        }
+        typer.echo(json.dumps({"rules": RULES, "severity": severity}, indent=2))
         return
-    table = Table("Rule", "What it catches")
+    table = Table("Rule", "What it catches", "Severity: when and why", show_lines=True)
     for rule, meaning in RULES.items():
-        table.add_row(rule, meaning)
+        levels = "\n".join(
+            f"[{SEVERITY_STYLE[sev]}]{sev}[/]: {why}" for sev, why in SEVERITY.get(rule, ())
+        )
+        table.add_row(rule, meaning, levels)
     Console().print(table)
 
 

@@ -1,7 +1,9 @@
 """A BOM artifact as a CSV that KiCad and JLCPCB accept, and as a Markdown table.
 
 Columns follow JLCPCB's assembly BOM (Comment, Designator, Footprint, LCSC part number)
-with the distributor columns (MPN, Manufacturer, Qty) next to them and KiCad's Value.
+with the distributor columns (MPN, Manufacturer, Qty, Unit Price, Supplier) next to them,
+KiCad's Value, and the catalog id (Ohm Part) so that ``ohm check bom`` reads the file back
+to the same parts.
 Designators come from the wiring's component ids when they look like references (R1,
 D2); otherwise they are numbered by part type. Cells that a spreadsheet would run as a
 formula are defused.
@@ -29,6 +31,9 @@ CSV_COLUMNS = (
     "Manufacturer",
     "Qty",
     "Description",
+    "Unit Price",
+    "Supplier",
+    "Ohm Part",
 )
 
 #: Reference-designator prefixes by catalog category (IEEE 315 / KiCad habits).
@@ -53,6 +58,8 @@ class BomRow:
     qty: int
     description: str
     unit_cost: float | None
+    supplier: str
+    catalog_id: str
 
 
 def _prefix(part: Part | None) -> str:
@@ -148,6 +155,8 @@ def bom_rows(
                 qty=line.item.quantity,
                 description=line.item.name,
                 unit_cost=line.item.unit_cost,
+                supplier=line.item.supplier or "",
+                catalog_id=line.part.id if line.part else "",
             )
         )
     return rows
@@ -179,6 +188,9 @@ def bom_csv(bom: Bom, wiring: Wiring | None = None, catalog: Catalog | None = No
                     r.manufacturer,
                     r.qty,
                     r.description,
+                    f"{r.unit_cost:.2f}" if r.unit_cost is not None else "",
+                    r.supplier,
+                    r.catalog_id,
                 )
             ]
         )

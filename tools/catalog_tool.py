@@ -6,6 +6,7 @@ an error; this tool is how a model finds the right ones (and the datasheet facts
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
 from typing import Annotated, Any
@@ -58,7 +59,7 @@ def search(catalog: Catalog, query: str) -> list[Part]:
     if same_mpn:  # a bare relay and a relay module can share the relay's part number
         return same_mpn
     words = [w for w in re.split(r"[^a-z0-9]+", q.lower()) if len(w) > 1]
-    scored: list[tuple[int, str, Part]] = []
+    scored: list[tuple[int, float, str, Part]] = []
     for part in catalog.parts:
         hay = " ".join(
             [
@@ -72,8 +73,10 @@ def search(catalog: Catalog, query: str) -> list[Part]:
         ).lower()
         score = sum(3 if w in part.id else 1 for w in words if w in hay)
         if score:
-            scored.append((-score, part.id, part))
-    found = [p for _, _, p in sorted(scored)[:MAX_RESULTS]]
+            # Ties go to the id spelled most like the query (esp32-devkit-v2 -> -v1).
+            close = difflib.SequenceMatcher(None, q.lower(), part.id).ratio()
+            scored.append((-score, -close, part.id, part))
+    found = [p for _, _, _, p in sorted(scored)[:MAX_RESULTS]]
     if not found:
         found = [p for pid in catalog.suggest_parts(q) if (p := catalog.get(pid))]
     return found

@@ -16,7 +16,7 @@ REQUIRED: dict[str, set[str]] = {
     | {"5V", "3V3", "VIN", "GND", "AREF", "RESET"},
     "raspberry-pi-pico": {f"GP{i}" for i in range(29)} | {"3V3", "VSYS", "VBUS", "GND", "RUN"},
     "hc-sr04": {"VCC", "TRIG", "ECHO", "GND"},
-    "bme280": {"VIN", "GND", "SCL", "SDA"},
+    "bme280": {"VIN", "GND", "SCL", "SDA", "CSB", "SDO"},
     "dht22": {"VCC", "DATA", "NC", "GND"},
     "ssd1306-i2c": {"VCC", "GND", "SCL", "SDA"},
     "ds18b20": {"VDD", "DQ", "GND"},
@@ -158,7 +158,7 @@ def test_lookups_forgive_case_but_not_made_up_pins() -> None:
     # ... but invented names do not.
     assert CAT.pin("hc-sr04", "OUT") is None
     assert CAT.pin("esp32-devkit-v1", "GPIO37") is None
-    assert CAT.pin("bme280", "SDO") is None
+    assert CAT.pin("bme280", "MOSI") is None
     esp = CAT.get("esp32-devkit-v1")
     assert esp is not None and "GPIO36" in esp.suggest_pins("GPIO37")
     assert CAT.get("no-such-part") is None

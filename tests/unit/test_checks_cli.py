@@ -69,7 +69,7 @@ def files(tmp_path: Path) -> Path:
     (fw / "src" / "main.cpp").write_text(
         '#include <Wire.h>\n#include "config.h"\n'
         "void setup() { Wire.begin(SDA_PIN, SCL_PIN); }\n"
-        "void loop() { delay(2000); }\n"
+        "void loop() {\n  if (Serial.available()) Serial.read();\n  delay(2000);\n}\n"
     )
     (fw / "platformio.ini").write_text("[env:esp32dev]\nplatform = espressif32\nboard = esp32dev\n")
     return tmp_path
@@ -114,7 +114,23 @@ def test_code_folder_with_delay_in_loop_exits_1(files: Path) -> None:
     assert res.exit_code == 1, res.output
     found = _json(res.output)
     assert [(f["rule"], f["severity"]) for f in found] == [("blocking-call", "error")]
-    assert found[0]["location"] == "src/main.cpp:4"
+    assert found[0]["location"] == "src/main.cpp:6"
+    assert "reads serial input" in found[0]["message"]
+
+
+def test_blink_sketch_warns_and_exits_0(tmp_path: Path) -> None:
+    sketch = tmp_path / "Blink.ino"
+    sketch.write_text(
+        "void setup() { pinMode(LED_BUILTIN, OUTPUT); }\n"
+        "void loop() {\n"
+        "  digitalWrite(LED_BUILTIN, HIGH);\n  delay(1000);\n"
+        "  digitalWrite(LED_BUILTIN, LOW);\n  delay(1000);\n}\n"
+    )
+    res = runner.invoke(check_app, ["code", str(sketch), "--json"])
+    assert res.exit_code == 0, res.output
+    found = _json(res.output)
+    assert [(f["rule"], f["severity"]) for f in found] == [("blocking-call", "warning")] * 2
+    assert "Nothing else in loop() is time-critical" in found[0]["message"]
 
 
 @pytest.mark.parametrize(
@@ -155,3 +171,15 @@ def test_rules_lists_every_rule() -> None:
     assert res.exit_code == 0
     rules = json.loads(res.output)["rules"]
     assert {"logic-level", "blocking-call", "pin-mismatch", "short-circuit"} <= set(rules)
+
+
+def test_rules_document_every_severity_with_a_reason() -> None:
+    res = runner.invoke(check_app, ["rules", "--json"])
+    data = json.loads(res.output)
+    assert set(data["severity"]) == set(data["rules"])
+    for rule, levels in data["severity"].items():
+        assert levels, rule
+        assert all(lv["severity"] in ("error", "warning", "info") and lv["when"] for lv in levels)
+    assert {lv["severity"] for lv in data["severity"]["blocking-call"]} == {"error", "warning"}
+    table = runner.invoke(check_app, ["rules"])
+    assert table.exit_code == 0 and "Blink" in table.output

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tools.checks import Finding, check_code
 from tools.schemas import CodeFile, Wiring
 
@@ -48,8 +50,43 @@ def test_delay_in_loop_is_blocking() -> None:
     findings = check_code(main(BLINK_DELAY, "#define LED_PIN 2\n"))
     hits = [f for f in findings if f.rule == "blocking-call"]
     assert len(hits) == 2
+    assert {f.severity for f in hits} == {"warning"}  # Blink: nothing else to starve
     assert hits[0].location == "src/main.cpp:6"
     assert "1000 ms" in hits[0].message and "millis()" in hits[0].fix
+
+
+BUSY_LOOPS = {
+    "polls a button": (
+        "void loop() {\n  if (digitalRead(BUTTON_PIN) == LOW) toggle();\n  delay(500);\n}\n"
+        "void toggle() { digitalWrite(LED_PIN, !digitalRead(LED_PIN)); }\n",
+        "polls inputs",
+    ),
+    "serves a web page": (
+        "#include <WebServer.h>\nWebServer server(80);\n"
+        "void loop() {\n  server.handleClient();\n  delay(1000);\n}\n",
+        "serves a network",
+    ),
+    "keeps mqtt alive": (
+        "#include <PubSubClient.h>\nWiFiClient net;\nPubSubClient mqtt(net);\n"
+        "void loop() {\n  mqtt.loop();\n  delay(5000);\n}\n",
+        "serves a network",
+    ),
+    "runs a millis schedule": (
+        "static uint32_t last = 0;\nvoid loop() {\n  if (millis() - last >= 100) {\n"
+        "    last = millis();\n    digitalWrite(LED_PIN, HIGH);\n  }\n  delay(250);\n}\n",
+        "runs a schedule",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BUSY_LOOPS))
+def test_a_wait_in_a_busy_loop_is_an_error(name: str) -> None:
+    body, why = BUSY_LOOPS[name]
+    config = "#define BUTTON_PIN 4\n#define LED_PIN 2\n"
+    hits = check_code(main("void setup() {}\n" + body, config))
+    waits = [f for f in hits if f.rule == "blocking-call"]
+    assert waits and all(f.severity == "error" for f in waits), name
+    assert why in waits[0].message
 
 
 def test_millis_schedule_is_not_blocking() -> None:

@@ -108,10 +108,13 @@ async def test_an_unfixable_finding_ends_the_turn_and_is_reported(store: Artifac
     assert len(book.models["wiring_diagram"].prompts) == AGENTS["wiring_diagram"].max_steps
 
 
+LOOP_THAT_POLLS = "void loop() { if (Serial.available()) Serial.read(); delay(1000); }"
+
+
 async def test_debugger_runs_every_check(store: ArtifactStore) -> None:
     store.ensure_project("default")
     store.write("default", "wiring", lambda _p: json.dumps(HAZARD))
-    store.write("default", "code", lambda _p: "void loop() { delay(1000); }", path="src/main.cpp")
+    store.write("default", "code", lambda _p: LOOP_THAT_POLLS, path="src/main.cpp")
     book = ModelBook(
         project_initializer=[AIMessage("hi")],
         orchestrator=[intent("DEBUG")],

@@ -128,6 +128,9 @@ def test_bom_csv_has_jlcpcb_and_kicad_columns() -> None:
         "Manufacturer",
         "Qty",
         "Description",
+        "Unit Price",
+        "Supplier",
+        "Ohm Part",
     ]
     by_mpn = {r["MPN"]: r for r in rows}
     assert by_mpn["CFR-25JB-52-2K"]["Value"] == "2 kΩ"
@@ -137,6 +140,9 @@ def test_bom_csv_has_jlcpcb_and_kicad_columns() -> None:
     assert by_mpn["C2286"]["LCSC Part #"] == "C2286"
     assert by_mpn["C2286"]["Manufacturer"].startswith("'=")  # no formula injection
     assert by_mpn["ESP32-DEVKITC-32E"]["Designator"] == "U1"
+    assert by_mpn["ESP32-DEVKITC-32E"]["Unit Price"] == "10.00"
+    assert by_mpn["ESP32-DEVKITC-32E"]["Ohm Part"] == "esp32-devkit-v1"
+    assert by_mpn["C2286"]["Supplier"] == "LCSC" and by_mpn["C2286"]["Unit Price"] == ""
 
 
 def test_bom_markdown_escapes_cells() -> None:

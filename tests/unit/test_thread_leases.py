@@ -122,7 +122,10 @@ async def _run_many(line: AssemblyLine, n: int, wait: float) -> list[str | None]
 
 
 @pytest.mark.parametrize("wait", [0.0, 30.0])
-async def test_concurrent_turns_on_one_thread_never_fork_it(tmp_path: Path, wait: float) -> None:
+async def test_concurrent_turns_on_one_thread_never_fork_it(
+    tmp_path: Path, wait: float, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OHM_ROUTER", "off")  # every turn goes through the scripted classifier
     store = ArtifactStore(f"sqlite:///{tmp_path / 'ohm.db'}")
     line = AssemblyLine(data_dir=tmp_path / "d", deps=Deps(models=chat_book(), store=lambda: store))
     async with line:

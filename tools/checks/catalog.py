@@ -41,6 +41,8 @@ Category = Literal[
     "driver",
     "level-shifter",
     "power",
+    "passive",
+    "mechanical",
 ]
 LoadKind = Literal["motor", "coil", "solenoid", "pump", "servo"]
 
@@ -70,13 +72,18 @@ def parse_i2c_address(value: Any) -> int | None:
 
 
 class VoltageRange(_Frozen):
-    """Volts a supply pin accepts: ``min``/``max`` are limits, ``rec_*`` the comfortable band."""
+    """Volts a supply pin accepts: ``min``/``max`` are limits, ``rec_*`` the comfortable band.
+
+    ``cutoff`` is the datasheet's point below which the part cannot work at all (a relay
+    coil's must-operate voltage); without it, 90 % of ``min`` stands in for it.
+    """
 
     min: float
     max: float
     rec_min: float | None = None
     rec_max: float | None = None
     nominal: float | None = None
+    cutoff: float | None = None
 
 
 class Source(_Frozen):
@@ -164,13 +171,97 @@ class Pin(_Frozen):
         return any(r in self.roles for r in roles)
 
 
+StrapLevel = Literal["GND", "VCC", "SDA", "SCL"]
+
+
+class AddressStrap(_Frozen):
+    """How address-select pins pick the address (BME280 SDO, MPU-6050 AD0, ADS1115 ADDR).
+
+    ``pins`` are read in order; each is tied to GND, VCC, SDA or SCL. ``table`` maps the
+    levels, joined with commas (``"GND"``, ``"VCC,SDA"``), to an address; ``base`` instead
+    makes the pins binary address bits, first pin lowest (PCF8574 A0-A2: 0x20 + A2A1A0).
+    ``floating`` is what an unconnected pin reads, per pin or one for all: the module's own
+    pull resistor (GY-521 pulls AD0 down, the LCD backpack pulls A0-A2 up).
+    """
+
+    pins: tuple[str, ...]
+    floating: StrapLevel | tuple[StrapLevel, ...]
+    table: dict[str, int] = Field(default_factory=dict)
+    base: int | None = None
+
+    @field_validator("table", mode="before")
+    @classmethod
+    def _addresses(cls, v: Any) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for key, raw in (v or {}).items():
+            n = parse_i2c_address(raw)
+            if n is None:
+                raise ValueError(f"not an I2C address: {raw!r}")
+            levels = [x.strip().upper() for x in str(key).split(",")]
+            out[",".join(levels)] = n
+        return out
+
+    @field_validator("base", mode="before")
+    @classmethod
+    def _base(cls, v: Any) -> int | None:
+        if v is None:
+            return None
+        n = parse_i2c_address(v)
+        if n is None:
+            raise ValueError(f"not an I2C address: {v!r}")
+        return n
+
+    @model_validator(mode="after")
+    def _shape(self) -> AddressStrap:
+        if (self.base is None) == (not self.table):
+            raise ValueError("an address strap needs exactly one of table or base")
+        if not isinstance(self.floating, str) and len(self.floating) != len(self.pins):
+            raise ValueError("floating needs one level per strap pin")
+        for key in self.table:
+            levels = key.split(",")
+            if len(levels) != len(self.pins) or not set(levels) <= {"GND", "VCC", "SDA", "SCL"}:
+                raise ValueError(f"strap table key {key!r} does not fit pins {self.pins}")
+        return self
+
+    def floating_level(self, index: int) -> str:
+        return self.floating if isinstance(self.floating, str) else self.floating[index]
+
+    def address(self, levels: tuple[str, ...]) -> int | None:
+        """The address these pin levels select, or None when the part has no such setting."""
+        if self.base is not None:
+            if not set(levels) <= {"GND", "VCC"}:
+                return None
+            return self.base + sum(1 << i for i, lv in enumerate(levels) if lv == "VCC")
+        return self.table.get(",".join(levels))
+
+    def addresses(self) -> tuple[int, ...]:
+        if self.base is not None:
+            return tuple(self.base + i for i in range(1 << len(self.pins)))
+        return tuple(sorted(set(self.table.values())))
+
+
 class I2CInfo(_Frozen):
     """Addresses a device answers at: ``default``, the ones strap pins select, and ``also``
-    for extra fixed addresses on the same module (a DS3231 board's EEPROM)."""
+    for extra fixed addresses on the same module (a DS3231 board's EEPROM). ``strap`` says
+    how the address pins select among them; ``mux`` marks a multiplexer (TCA9548A) whose
+    channel pins each start a bus of their own."""
 
     default: int
     selectable: tuple[int, ...] = ()
     also: tuple[int, ...] = ()
+    strap: AddressStrap | None = None
+    mux: bool = False
+
+    @model_validator(mode="after")
+    def _strap_fits(self) -> I2CInfo:
+        if self.strap is not None:
+            extra = set(self.strap.addresses()) - set(self.possible)
+            if extra:
+                raise ValueError(
+                    "strap selects addresses not in default/selectable: "
+                    + ", ".join(f"0x{a:02X}" for a in sorted(extra))
+                )
+        return self
 
     @field_validator("default", mode="before")
     @classmethod
@@ -220,14 +311,31 @@ class LedInfo(_Frozen):
     if_max_ma: float
 
 
+class StrapPin(_Frozen):
+    """A pin read at reset: the level that stops a normal boot, how bad that is, and why."""
+
+    bad: Literal["low", "high"]
+    severity: Literal["error", "warning", "info"]
+    why: str
+
+
 class BoardInfo(_Frozen):
-    """How PlatformIO names the board, which Arduino core numbers its pins, and which pins
-    carry the USB serial port (a part there can block uploads)."""
+    """How PlatformIO names the board, which Arduino core numbers its pins, which pins
+    carry the USB serial port (a part there can block uploads), and the boot strapping
+    pins of its chip (from the chip's datasheet)."""
 
     platformio: str
     platform: str
-    core: Literal["esp32", "avr", "rp2040", "esp8266"]
+    core: Literal["esp32", "avr", "rp2040", "esp8266", "samd", "nrf52"]
     usb_serial: tuple[str, ...] = ()
+    straps: dict[str, StrapPin] = Field(default_factory=dict)
+
+
+class Regulator(_Frozen):
+    """A converter's input and output pins: wired the other way round it is reversed."""
+
+    input: str
+    output: str
 
 
 class Part(_Frozen):
@@ -256,6 +364,7 @@ class Part(_Frozen):
     links: tuple[tuple[str, str], ...] = ()
     level_shifter: bool = False
     adjustable: str | None = None
+    regulator: Regulator | None = None
     props: dict[str, str] = Field(default_factory=dict)
     pins: tuple[Pin, ...]
 
@@ -265,6 +374,28 @@ class Part(_Frozen):
         if not v.startswith(("https://", "http://")):
             raise ValueError("source must be an http(s) URL")
         return v
+
+    @model_validator(mode="after")
+    def _pins_named_exist(self) -> Part:
+        """Every pin the part's own facts name (strap, regulator, rails) is one of its pins."""
+        names = {p.name.upper() for p in self.pins}
+        named: list[str] = []
+        if self.i2c and self.i2c.strap:
+            named += self.i2c.strap.pins
+        if self.regulator:
+            named += [self.regulator.input, self.regulator.output]
+        if self.board:
+            named += list(self.board.usb_serial) + list(self.board.straps)
+        for p in self.pins:
+            named += list(p.rails)
+            if isinstance(p.pullup, str):
+                named.append(p.pullup)
+        for a, b in self.links:
+            named += [a, b]
+        missing = sorted({n for n in named if n.upper() not in names})
+        if missing:
+            raise ValueError(f"{self.id}: names pins it does not have: {', '.join(missing)}")
+        return self
 
     @model_validator(mode="after")
     def _apply_pin_defaults(self) -> Part:

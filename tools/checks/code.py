@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from tools.checks.catalog import Catalog, Part, load_catalog
 from tools.checks.findings import Finding, dedupe, sort_findings
-from tools.checks.firmware import CallSite, Firmware, Value, parse_firmware
+from tools.checks.firmware import CallSite, Firmware, SpinLoop, Value, parse_firmware
 from tools.checks.netlist import Netlist, build_netlist, ref_text
 from tools.checks.power_rules import mcu_signal_refs
 from tools.schemas import CodeFile, Wiring
@@ -296,6 +296,49 @@ def firmware_pins(fw: Firmware, part: Part) -> list[PinUse]:
 # ----------------------------------------------------------------------- rules
 
 
+#: What makes a loop time-critical, so that a wait in it loses something. Input polling:
+#: pin reads and serial input (a button press of ~50 ms falls between two reads when the
+#: loop sleeps for a second). Network: server and client calls that must run often (a
+#: WebServer answers only inside handleClient(), PubSubClient keeps its MQTT connection
+#: alive only inside loop()). A schedule: millis()/micros() comparisons, which a wait
+#: makes late.
+INPUT_CALLS = frozenset(
+    {"digitalRead", "analogRead", "touchRead", "digitalReadFast", "analogReadMilliVolts"}
+)
+SERIAL_INPUT = frozenset({"available", "read", "readString", "readStringUntil", "parseInt"})
+INPUT_METHODS = frozenset({"isPressed", "getKey", "pressed", "fell", "rose"})
+NETWORK_METHODS = frozenset(
+    {"handleClient", "handle", "poll", "parsePacket", "run", "loop", "available", "connected"}
+)
+NETWORK_TYPES = (
+    "wifi", "server", "client", "pubsub", "mqtt", "udp", "blynk", "ota", "http", "ethernet",
+    "websocket", "espnow", "ble",
+)  # fmt: skip
+NETWORK_RECEIVERS = ("WiFi", "ArduinoOTA", "Blynk", "MDNS", "Ethernet", "server", "client")
+SCHEDULE_CALLS = frozenset({"millis", "micros"})
+TIMER_TYPES = ("timer", "ticker", "scheduler")
+
+
+def _activity(fw: Firmware, c: CallSite) -> str | None:
+    """What a call inside loop()'s reach shows the loop must keep doing, or None."""
+    recv = c.receiver or ""
+    rtype = fw.var_types.get(recv, "").lower()
+    if c.receiver is None and c.name in INPUT_CALLS:
+        return "polls inputs"
+    if c.receiver is None and c.name in SCHEDULE_CALLS:
+        return "runs a schedule"
+    if recv.startswith("Serial") and c.name in SERIAL_INPUT:
+        return "reads serial input"
+    if c.name in INPUT_METHODS or (c.name == "update" and "bounce" in rtype):
+        return "polls inputs"
+    networked = recv.startswith(NETWORK_RECEIVERS) or any(t in rtype for t in NETWORK_TYPES)
+    if networked and c.name in NETWORK_METHODS:
+        return "serves a network"
+    if any(t in rtype for t in TIMER_TYPES) and c.name in ("run", "tick", "update"):
+        return "runs a schedule"
+    return None
+
+
 def rule_blocking(fw: Firmware) -> list[Finding]:
     """``blocking-call``: waits in ``loop()`` or any function it calls, transitively.
 
@@ -303,8 +346,12 @@ def rule_blocking(fw: Firmware) -> list[Finding]:
     ``delayMicroseconds()`` over ``DELAY_US_LIMIT``, ``pulseIn()`` (blocks up to its
     timeout, one second by default per the Arduino reference), and loops that spin on
     ``millis()``, a pin, ``!Serial``, serial input or Wi-Fi status. ``setup()`` may wait.
-    These are errors: Ohm's firmware standard is a main loop that never blocks, so the
-    code agent must fix them before it finishes, and ``ohm check code`` exits 1.
+
+    The severity follows what the wait costs. When the loop also polls inputs, reads
+    serial input, serves a network or runs a ``millis()`` schedule (see ``_activity``),
+    the wait loses button presses, requests and deadlines: an error, and the code agent
+    must fix it. When the loop does nothing else time-critical (the classic Blink), the
+    wait only costs responsiveness: a warning, and ``ohm check code`` exits 0.
     """
     if "loop" not in fw.functions:
         return []
@@ -318,6 +365,32 @@ def rule_blocking(fw: Firmware) -> list[Finding]:
                     continue
                 paths[c.name] = [*paths[fn], c.name]
                 todo.append(c.name)
+    activity = [
+        (what, c) for fn in paths for c in fw.calls_in(fn) if (what := _activity(fw, c)) is not None
+    ]
+
+    def severity(itself: CallSite | SpinLoop) -> tuple[str, str]:
+        """Warning or error for one wait, from what else the loop does besides it."""
+        if isinstance(itself, SpinLoop):
+            others = [
+                (w, c)
+                for w, c in activity
+                if not ((c.file, c.line) == (itself.file, itself.line) and c.text in itself.text)
+            ]
+        else:
+            others = [(w, c) for w, c in activity if c is not itself]
+        if not others:
+            return "warning", (
+                " Nothing else in loop() is time-critical (no input polling, network or "
+                "schedule), so this only slows it down; it becomes an error once the loop "
+                "has more to do."
+            )
+        kinds: dict[str, CallSite] = {}
+        for w, c in others:
+            kinds.setdefault(w, c)
+        said = "; ".join(f"{w} ({c.text} at {c.file}:{c.line})" for w, c in kinds.items())
+        return "error", f" The loop also {said}, which it misses while it waits."
+
     out = []
     for fn, path in sorted(paths.items()):
         where_fn = f"{fn}()" + (
@@ -329,11 +402,12 @@ def rule_blocking(fw: Firmware) -> list[Finding]:
             why = _blocking_reason(fw, c)
             if why is None:
                 continue
+            sev, cost = severity(c)
             out.append(
                 Finding(
                     rule="blocking-call",
-                    severity="error",
-                    message=f"{c.text} in {where_fn} {why}",
+                    severity=sev,  # type: ignore[arg-type]
+                    message=f"{c.text} in {where_fn} {why}{cost}",
                     components=[],
                     fix=(
                         "Schedule it with millis() instead: keep the time of the last run and act "
@@ -346,13 +420,14 @@ def rule_blocking(fw: Firmware) -> list[Finding]:
                 )
             )
         for lp in fw.loops_in(fn):
+            sev, cost = severity(lp)
             out.append(
                 Finding(
                     rule="blocking-call",
-                    severity="error",
+                    severity=sev,  # type: ignore[arg-type]
                     message=(
                         f"`{lp.text}` in {where_fn} busy-waits on the {lp.reason}: nothing "
-                        "else runs until it ends."
+                        f"else runs until it ends.{cost}"
                     ),
                     fix="Turn the wait into a state checked on each pass of loop() "
                     "(if the condition holds, act; otherwise return and check again later).",

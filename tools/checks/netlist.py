@@ -269,11 +269,13 @@ def _source_max_ma(comp: Comp, pin: Pin) -> float | None:
     return pin.source.max_ma if pin.source else None
 
 
-def _short(nl: Netlist, message: str, refs: list[PinRef], fix: str) -> None:
+def _short(
+    nl: Netlist, message: str, refs: list[PinRef], fix: str, severity: str = "error"
+) -> None:
     nl.findings.append(
         Finding(
             rule="short-circuit",
-            severity="error",
+            severity=severity,  # type: ignore[arg-type]
             message=message,
             components=sorted({r[0] for r in refs}),
             pins=[ref_text(r) for r in refs],
@@ -282,16 +284,143 @@ def _short(nl: Netlist, message: str, refs: list[PinRef], fix: str) -> None:
     )
 
 
+_SourceHit = tuple[PinRef, tuple[float, float, float], float | None]
+
+
+def _reversed_regulators(nl: Netlist) -> set[PinRef]:
+    """Converter outputs fed from outside while their input is not: wired in reverse.
+
+    A linear regulator or buck/boost module fed at its output conducts backwards through
+    the pass transistor's body diode or the converter's switch and is destroyed (the
+    AMS1117 and LM7805 datasheets rate the output at most a diode drop above the input).
+    """
+    reversed_out: set[PinRef] = set()
+    for comp in nl.comps.values():
+        reg = comp.part.regulator if comp.part else None
+        if reg is None:
+            continue
+        out_net = nl.comp_net(comp.id, reg.output)
+        in_net = nl.comp_net(comp.id, reg.input)
+        if out_net is None or out_net in nl.ground:
+            continue
+        feeding = [
+            r
+            for r in nl.nets[out_net]
+            if r[0] != comp.id
+            and (p := nl.pin(r)) is not None
+            and p.source is not None
+            and not p.source.soft
+            and _fixed_source(nl.comps[r[0]], p) is not None
+        ]
+        if not feeding:
+            continue
+        fed_in = in_net is not None and any(
+            r[0] != comp.id
+            and (p := nl.pin(r)) is not None
+            and p.source is not None
+            and _fixed_source(nl.comps[r[0]], p) is not None
+            for r in nl.nets[in_net]
+        )
+        if fed_in:
+            continue
+        out_ref = (comp.id, reg.output)
+        reversed_out.add(out_ref)
+        _short(
+            nl,
+            f"{comp.describe()} is wired in reverse: {ref_text(feeding[0])} feeds its output "
+            f"{reg.output}, and its input {reg.input} "
+            + ("is not connected." if in_net is None else "has no supply on it.")
+            + " Current flows backwards through the regulator and destroys it.",
+            [feeding[0], out_ref] + ([(comp.id, reg.input)] if in_net is not None else []),
+            f"Swap the wires: the supply goes to {reg.input}, the parts it powers to {reg.output}.",
+        )
+    return reversed_out
+
+
+def _accepts(pin: Pin, volts: float) -> bool:
+    """Whether a board's supply pin that can also take power accepts ``volts`` as an input."""
+    return (
+        pin.supply is not None
+        and pin.supply.min - SAME_RAIL_V <= volts <= pin.supply.max + SAME_RAIL_V
+    )
+
+
+def _supply_clash(nl: Netlist, hard: list[_SourceHit], soft: list[_SourceHit]) -> None:
+    """Report a net that joins supply outputs which fight each other.
+
+    Outputs at different voltages (3V3 with 5V/VBUS/VIN, a Li-ion cell with a 3.3 V
+    regulator) push current into each other: an error. Two supplies at the same voltage
+    in parallel share no load and back-feed one another: an error too, unless one is a
+    board pin documented as a supply input as well (a DevKit's 3V3 fed from a 3.3 V
+    supply), which only fights while USB is plugged in: a warning. A soft source (a
+    board's VIN carrying USB 5 V) is an input when the other supply is within its input
+    range (9 V into VIN), and a clash when it is not.
+    """
+    clashes: list[tuple[_SourceHit, _SourceHit, str]] = []
+    for i, a in enumerate(hard):
+        for b in hard[i + 1 :]:
+            if a[0][0] == b[0][0]:
+                continue
+            if abs(a[1][0] - b[1][0]) > SAME_RAIL_V:
+                clashes.append((a, b, "error"))
+                continue
+            pa, pb = nl.pin(a[0]), nl.pin(b[0])
+            board_input = any(
+                p is not None and p.dir == "power-io" and p.supply is not None and part.is_mcu
+                for p, part in ((pa, nl.part(a[0][0])), (pb, nl.part(b[0][0])))
+                if part is not None
+            )
+            clashes.append((a, b, "warning" if board_input else "error"))
+    others = hard or soft[:1]
+    for s_hit in soft:
+        pin = nl.pin(s_hit[0])
+        for o in others:
+            if o is s_hit or pin is None:
+                continue
+            if abs(o[1][0] - s_hit[1][0]) <= SAME_RAIL_V or _accepts(pin, o[1][0]):
+                continue
+            clashes.append((o, s_hit, "error"))
+    if not clashes:
+        return
+    worst = min(clashes, key=lambda c: c[2] != "error")
+    a, b, sev = worst
+    va, vb = a[1][0], b[1][0]
+    if abs(va - vb) > SAME_RAIL_V:
+        lo, hi = (a, b) if va < vb else (b, a)
+        message = (
+            f"Two different supplies are joined: {ref_text(hi[0])} ({hi[1][0]:g} V) and "
+            f"{ref_text(lo[0])} ({lo[1][0]:g} V). The {hi[1][0]:g} V side back-feeds the "
+            f"{lo[1][0]:g} V regulator or cell and the parts on it."
+        )
+        fix = "Keep each rail on its own net; connect only the grounds between supplies."
+    elif sev == "warning":
+        message = (
+            f"{ref_text(a[0])} and {ref_text(b[0])} are two {va:g} V supplies on one net. "
+            "It works while only one of them is on (USB unplugged), but with both on the "
+            "two regulators fight."
+        )
+        fix = "Power the board through one input only, or leave USB unplugged while the "
+        fix += "external supply is on."
+    else:
+        message = (
+            f"{ref_text(a[0])} and {ref_text(b[0])} are two supply outputs ({va:g} V and "
+            f"{vb:g} V) wired in parallel: they fight, and one back-feeds the other."
+        )
+        fix = "Use one supply for this rail, or give each its own rail and join only grounds."
+    _short(nl, message, [a[0], b[0]], fix, sev)
+
+
 def _solve_rails(nl: Netlist) -> None:
     for i, refs in enumerate(nl.nets):
         if any((p := nl.pin(r)) is not None and p.is_ground for r in refs):
             nl.ground.add(i)
+    reversed_out = _reversed_regulators(nl)
     for i, refs in enumerate(nl.nets):
-        hard: list[tuple[PinRef, tuple[float, float, float], float | None]] = []
-        soft: list[tuple[PinRef, tuple[float, float, float], float | None]] = []
+        hard: list[_SourceHit] = []
+        soft: list[_SourceHit] = []
         for ref in refs:
             pin = nl.pin(ref)
-            if pin is None or pin.source is None:
+            if pin is None or pin.source is None or ref in reversed_out:
                 continue
             comp = nl.comps[ref[0]]
             fixed = _fixed_source(comp, pin)
@@ -312,18 +441,8 @@ def _solve_rails(nl: Netlist) -> None:
                 "VCC/VIN pins, GND to GND.",
             )
             continue
+        _supply_clash(nl, hard, soft)
         chosen = hard or soft
-        volts = sorted({round(f[1][0], 2) for f in chosen})
-        if len(volts) > 1 and volts[-1] - volts[0] > SAME_RAIL_V:
-            by_v = {round(f[1][0], 2): f[0] for f in chosen}
-            _short(
-                nl,
-                "Two different supply rails are joined: "
-                + " and ".join(f"{ref_text(by_v[v])} ({v:g} V)" for v in volts)
-                + ". The higher one back-feeds the lower one's regulator or parts.",
-                [by_v[v] for v in volts],
-                "Keep each rail on its own net; connect only the grounds between supplies.",
-            )
         best = max(chosen, key=lambda f: f[1][0])
         nl.rails[i] = Rail(
             v=best[1][0],

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from tools.checks.catalog import parse_i2c_address
+from dataclasses import dataclass
+
+from tools.checks.catalog import VoltageRange, parse_i2c_address
 from tools.checks.findings import Finding
 from tools.checks.netlist import Comp, Netlist, PinRef, ref_text
 from tools.checks.signal_rules import TOLERANCE_V, drive_level, is_mcu_signal, part_current
@@ -10,16 +12,32 @@ from tools.checks.values import parse_volts
 
 # ----------------------------------------------------------------------- supply voltage
 
+#: Without a datasheet cut-off, a part more than 10 % below its rated minimum supply is
+#: taken as not working at all. Datasheet minimums already carry the maker's margin, so
+#: just under them most parts still run on the bench (marginal); 10 % further down is
+#: where module regulators drop out, relay coils stay below their must-operate voltage
+#: (75 % of nominal for the SRD-05VDC) and servo drivers reset.
+UNDER_VOLTAGE_FLOOR = 0.9
+
+
+def under_voltage(volts: float, supply: VoltageRange) -> tuple[str, float]:
+    """(severity, floor) for a supply below ``supply.min``: error under the floor, else warning."""
+    floor = supply.cutoff if supply.cutoff is not None else supply.min * UNDER_VOLTAGE_FLOOR
+    return ("error" if volts < floor - TOLERANCE_V else "warning"), round(floor, 2)
+
 
 def rule_supply_voltage(nl: Netlist) -> list[Finding]:
     """``supply-voltage``: a part powered outside the range its datasheet allows.
 
     Above the maximum is an error (a bare BME280 on 5 V: the datasheet's absolute maximum
     for VDD is 4.25 V and the operating range 1.71-3.6 V); for brushed motors and pumps it
-    is a warning, since PWM or a short life may be acceptable. Below the minimum, outside
-    the recommended band (an Uno's VIN outside 7-12 V), or a rail that can swing past the
-    maximum (a full Li-ion cell at 4.2 V) are warnings. A part with wires but no supply is
-    a warning too. The board's own USB-powered VIN/5V/3V3 pins count as supplies.
+    is a warning, since PWM or a short life may be acceptable. Below the minimum it is an
+    error when the part cannot work (under its datasheet cut-off, or more than 10 % under
+    the minimum: a 4.8-6 V servo or a 5 V relay module on 3.3 V) and a warning when it is
+    marginal (a little under the minimum). Outside the recommended band (an Uno's VIN
+    outside 7-12 V), or a rail that can swing past the maximum (a full Li-ion cell at
+    4.2 V) are warnings. A part with wires but no supply is a warning too. The board's
+    own USB-powered VIN/5V/3V3 pins count as supplies.
     """
     out: list[Finding] = []
     for comp in nl.comps.values():
@@ -122,13 +140,20 @@ def rule_supply_voltage(nl: Netlist) -> list[Finding]:
                     )
                 )
             elif volts < lo - TOLERANCE_V:
+                sev, floor = under_voltage(volts, pin.supply)
                 out.append(
                     Finding(
                         rule="supply-voltage",
-                        severity="warning",
+                        severity=sev,  # type: ignore[arg-type]
                         message=(
                             f"{here} ({comp.name}) gets only {volts:g} V from {what}; it needs "
-                            f"{lo:g}-{hi:g} V and may not work."
+                            f"{lo:g}-{hi:g} V. "
+                            + (
+                                f"Below {floor:g} V it cannot work."
+                                if sev == "error"
+                                else f"That is marginal: it may work, but outside its rating "
+                                f"(it stops working below about {floor:g} V)."
+                            )
                         ),
                         fix=_supply_fix(lo, hi, volts),
                         **base,  # type: ignore[arg-type]
@@ -204,12 +229,18 @@ def _load_voltage(nl: Netlist, comp: Comp) -> list[Finding]:
             )
         ]
     if rail.v < lo - TOLERANCE_V:
+        sev, floor = under_voltage(rail.v, part.supply)
         return [
             Finding(
                 rule="supply-voltage",
-                severity="warning",
+                severity=sev,  # type: ignore[arg-type]
                 message=f"{comp.describe()} needs {lo:g}-{hi:g} V but gets only {rail.v:g} V "
-                f"from {src}; it may not move or pull in.",
+                f"from {src}; "
+                + (
+                    f"below {floor:g} V it cannot move or pull in."
+                    if sev == "error"
+                    else f"that is marginal (it stops below about {floor:g} V)."
+                ),
                 components=[comp.id],
                 pins=[here],
                 fix=f"Give it a supply within {lo:g}-{hi:g} V.",
@@ -243,8 +274,10 @@ def rule_power_budget(nl: Netlist) -> list[Finding]:
 
     The loads on each rail are summed from the catalog (typical and peak mA, scaled for LED
     strips), following relay contacts and driver outputs back to the supply that feeds
-    them. Typical draw above the source's rating is an error; peak draw above it is a
-    warning (a stalling servo or Wi-Fi burst browns the rail out). Ratings: the Uno's 3V3
+    them. Typical draw above the source's rating is an error (it cannot work); peak draw
+    above it is an error when a board runs from the same rail or its regulator is the
+    source (the board browns out and resets at every servo start or Wi-Fi burst), and a
+    warning otherwise (marginal: the rail sags at the peaks). Ratings: the Uno's 3V3
     pin 50 mA (Arduino), the Pico's 3V3 300 mA (Pico datasheet), a USB port ~500 mA, the
     supply's own rating or ``props.max_current_ma``.
     """
@@ -280,19 +313,39 @@ def rule_power_budget(nl: Netlist) -> list[Finding]:
                 items.append((owner, typ, peak))
         typ = sum(i[1] for i in items)
         peak = sum(i[2] for i in items)
-        if peak <= rail.max_ma:
+        cap = rail.max_ma
+        if peak <= cap:
             continue
-        sev = "error" if typ > rail.max_ma else "warning"
+        boards = sorted(
+            {c.id for c, _, _ in items if c.part is not None and c.part.is_mcu}
+            | {s[0] for s in rail.sources if (o := nl.part(s[0])) is not None and o.is_mcu}
+        )
         src_txt = " / ".join(ref_text(s) for s in rail.sources[:2])
         parts_txt = ", ".join(f"{c.id} {p:g} mA" for c, _, p in sorted(items, key=lambda i: -i[2]))
+        head = (
+            f"{src_txt} gives about {cap:g} mA, but its loads draw {typ:g} mA typical and "
+            f"{peak:g} mA peak ({parts_txt})."
+        )
+        if typ > cap:
+            sev = "error"
+            why = " Even the typical draw is more than it can deliver: the rail collapses."
+        elif boards:
+            sev = "error"
+            why = (
+                f" The {peak:g} mA peaks pull the rail down under {', '.join(boards)}, which "
+                "runs from it too: the board browns out and resets."
+            )
+        else:
+            sev = "warning"
+            why = (
+                " Only the peaks exceed it, and no board runs from this rail: marginal, the "
+                "rail sags while a load starts or stalls."
+            )
         out.append(
             Finding(
                 rule="power-budget",
                 severity=sev,  # type: ignore[arg-type]
-                message=(
-                    f"{src_txt} gives about {rail.max_ma:g} mA, but its loads draw {typ:g} mA "
-                    f"typical and {peak:g} mA peak ({parts_txt})."
-                ),
+                message=head + why,
                 components=sorted({s[0] for s in rail.sources} | {c.id for c, _, _ in items}),
                 pins=[ref_text(s) for s in rail.sources],
                 fix="Power the heavy loads from a separate supply rated for the peak current, "
@@ -377,75 +430,187 @@ def rule_common_ground(nl: Netlist) -> list[Finding]:
 # ----------------------------------------------------------------------- I2C addresses
 
 
+@dataclass
+class I2CDevice:
+    """One address a device answers at on one bus, and how that address was worked out."""
+
+    comp: Comp
+    address: int
+    how: str
+    bus: int
+
+
+def _strap_level(nl: Netlist, comp: Comp, pin_name: str) -> tuple[str | None, str]:
+    """What an address pin is tied to: GND, VCC, SDA, SCL, ``driven``, or None when open."""
+    net = nl.comp_net(comp.id, pin_name)
+    if net is None:
+        return None, "left open"
+    if net in nl.ground:
+        return "GND", "tied to GND"
+    if net in nl.rails:
+        return "VCC", f"tied to the {nl.rails[net].v:g} V rail"
+    part = comp.part
+    assert part is not None
+    for role, level in (("i2c-sda", "SDA"), ("i2c-scl", "SCL")):
+        for p in part.pins_with_role(role):
+            if not p.has_role("i2c-mux-channel") and nl.comp_net(comp.id, p.name) == net:
+                return level, f"tied to {level}"
+    for br in nl.branches(net):
+        if br.other_net is None:
+            continue
+        if br.other_net in nl.ground:
+            return "GND", f"pulled to GND by {br.resistor}"
+        if br.other_net in nl.rails:
+            return "VCC", f"pulled up by {br.resistor}"
+    others = [r for r in nl.nets[net] if r != (comp.id, pin_name)]
+    for ref in others:
+        other = nl.pin(ref)
+        if other is not None and other.dir in ("out", "io"):
+            return "driven", f"driven by {ref_text(ref)}"
+    return None, "left open"
+
+
+def device_addresses(nl: Netlist) -> tuple[list[I2CDevice], list[Finding]]:
+    """Every I2C device on every bus with the address its wiring gives it.
+
+    A bus is the net of the devices' SDA pins, so a multiplexer's channel (its SDn pins)
+    is a bus of its own while the multiplexer itself answers on the upstream bus. The
+    address comes from the address-select pins when the catalog knows them (tied to GND,
+    VCC, SDA or SCL, directly or through a resistor; an open pin reads what the module's
+    own resistor sets), else from ``props.i2c_address`` (a solder jumper), else the
+    part's default.
+    """
+    devices: list[I2CDevice] = []
+    notes: list[Finding] = []
+    for comp in nl.comps.values():
+        part = comp.part
+        if part is None or part.i2c is None:
+            continue
+        sda = [
+            p
+            for p in part.pins_with_role("i2c-sda")
+            if not p.has_role("i2c-mux-channel") and (comp.id, p.name) in nl.net_of
+        ]
+        if not sda:
+            continue
+        bus = nl.net_of[(comp.id, sda[0].name)]
+        raw = comp.props.get("i2c_address")
+        stated = parse_i2c_address(raw) if raw is not None else None
+        if raw is not None and stated is None:
+            notes.append(_i2c_note(comp, f"props.i2c_address {raw!r} is not an I2C address"))
+        elif stated is not None and stated not in part.i2c.possible:
+            notes.append(
+                _i2c_note(
+                    comp,
+                    f"0x{stated:02X} is not an address {comp.name} can use "
+                    f"(it has {', '.join(f'0x{a:02X}' for a in part.i2c.possible)})",
+                )
+            )
+            stated = None
+        address: int | None = None
+        how = "the part's default"
+        strap = part.i2c.strap
+        if strap is not None:
+            levels: list[str] = []
+            hows: list[str] = []
+            driven = False
+            wired = False
+            for i, name in enumerate(strap.pins):
+                level, why = _strap_level(nl, comp, name)
+                if level == "driven":
+                    driven = True
+                    level = strap.floating_level(i)
+                elif level is not None:
+                    wired = True
+                levels.append(level or strap.floating_level(i))
+                hows.append(f"{name} {why}")
+            from_pins = strap.address(tuple(levels))
+            if from_pins is None:
+                notes.append(
+                    _i2c_note(
+                        comp,
+                        f"{', '.join(hows)} is not a setting the part has "
+                        f"({', '.join(strap.pins)} each go to GND or VCC"
+                        + (", SDA or SCL" if strap.table and "SDA" in ",".join(strap.table) else "")
+                        + ")",
+                    )
+                )
+            elif driven and stated is not None:
+                address, how = stated, "props.i2c_address (its address pin is driven at run time)"
+            elif wired or stated is None:
+                address, how = from_pins, ", ".join(hows)
+                if stated is not None and stated != from_pins:
+                    notes.append(
+                        _i2c_note(
+                            comp,
+                            f"props.i2c_address says 0x{stated:02X}, but {', '.join(hows)} "
+                            f"selects 0x{from_pins:02X}; the wiring wins",
+                        )
+                    )
+            else:
+                address, how = stated, "props.i2c_address"
+        elif stated is not None:
+            address, how = stated, "props.i2c_address"
+        if address is None:
+            address = part.i2c.default
+        devices.append(I2CDevice(comp, address, how, bus))
+        for extra in part.i2c.also:
+            devices.append(I2CDevice(comp, extra, "a fixed second address on the module", bus))
+    return devices, notes
+
+
 def rule_i2c_addresses(nl: Netlist) -> list[Finding]:
     """``i2c-address-conflict``: two devices on one bus answering at the same address.
 
-    The address is ``props.i2c_address`` when set, else the catalog default (BME280 0x76,
-    SSD1306 0x3C, MPU-6050 and DS3231 0x68...). Extra fixed addresses on a module (the
-    DS3231 board's EEPROM at 0x57) count too. An address the part cannot be set to is a
-    warning.
+    Addresses come from :func:`device_addresses`: address pins as wired (BME280 SDO, MPU-6050
+    AD0, ADS1115 ADDR to GND/VCC/SDA/SCL, PCF8574 A0-A2), else ``props.i2c_address``, else
+    the catalog default (BME280 0x76, SSD1306 0x3C, MPU-6050 and DS3231 0x68...). Extra
+    fixed addresses on a module (the DS3231 board's EEPROM at 0x57) count too. A
+    multiplexer (TCA9548A) gives each channel its own bus, so the same sensor twice on two
+    channels is fine. A clash is an error (neither device answers reliably); an address
+    the part cannot have, or props that disagree with the wired pins, is a warning.
     """
-    out = []
-    for net, refs in enumerate(nl.nets):
-        devices: list[tuple[Comp, int, str]] = []
-        for ref in refs:
-            pin = nl.pin(ref)
-            comp = nl.comps[ref[0]]
-            part = comp.part
-            if pin is None or part is None or part.i2c is None or not pin.has_role("i2c-sda"):
-                continue
-            raw = comp.props.get("i2c_address")
-            addr = parse_i2c_address(raw) if raw is not None else None
-            if raw is not None and addr is None:
-                out.append(_i2c_note(comp, f"props.i2c_address {raw!r} is not an I2C address"))
-            if addr is None:
-                addr = part.i2c.default
-            elif addr not in part.i2c.possible:
-                out.append(
-                    _i2c_note(
-                        comp,
-                        f"0x{addr:02X} is not an address {comp.name} can use "
-                        f"(it has {', '.join(f'0x{a:02X}' for a in part.i2c.possible)})",
-                    )
-                )
-            devices.append((comp, addr, "set" if raw is not None else "default"))
-            for extra in part.i2c.also:
-                devices.append((comp, extra, "fixed"))
-        by_addr: dict[int, list[tuple[Comp, str]]] = {}
-        for comp, addr, how in devices:
-            by_addr.setdefault(addr, []).append((comp, how))
+    devices, out = device_addresses(nl)
+    by_bus: dict[int, dict[int, list[I2CDevice]]] = {}
+    for dev in devices:
+        by_bus.setdefault(dev.bus, {}).setdefault(dev.address, []).append(dev)
+    for bus, by_addr in by_bus.items():
         for addr, users in sorted(by_addr.items()):
-            ids = sorted({c.id for c, _ in users})
+            ids = sorted({d.comp.id for d in users})
             if len(ids) < 2:
                 continue
             movable = [
-                c for c, _ in users if c.part and c.part.i2c and len(c.part.i2c.possible) > 1
+                d.comp
+                for d in users
+                if d.comp.part and d.comp.part.i2c and len(d.comp.part.i2c.possible) > 1
             ]
             if movable:
                 c = movable[0]
-                alts = (
-                    [a for a in c.part.i2c.possible if a != addr] if c.part and c.part.i2c else []
-                )
+                i2c = c.part.i2c if c.part else None
+                alts = [a for a in i2c.possible if a != addr] if i2c else []
+                pins = ", ".join(i2c.strap.pins) if i2c and i2c.strap else "address jumper"
                 fix = (
-                    f"Move {c.id} to 0x{alts[0]:02X} with its address pin/jumper and set "
-                    f"props.i2c_address accordingly."
+                    f"Move {c.id} to 0x{alts[0]:02X} with its {pins} (wire it, or set "
+                    "props.i2c_address for a jumper), or put the two on different channels "
+                    "of an I2C multiplexer (tca9548a)."
                 )
             else:
                 fix = (
-                    "Neither can change address: put them on separate I2C buses or use "
-                    "an I2C multiplexer (TCA9548A)."
+                    "Neither can change address: put them on separate I2C buses or on "
+                    "different channels of an I2C multiplexer (tca9548a)."
                 )
+            hows = "; ".join(f"{d.comp.id}: {d.how}" for d in users)
             out.append(
                 Finding(
                     rule="i2c-address-conflict",
                     severity="error",
-                    message=f"{' and '.join(ids)} both answer at 0x{addr:02X} on the same I2C bus.",
+                    message=f"{' and '.join(ids)} both answer at 0x{addr:02X} on the same I2C "
+                    f"bus ({hows}).",
                     components=ids,
-                    pins=[ref_text(r) for r in refs if r[0] in ids],
+                    pins=[ref_text(r) for r in nl.nets[bus] if r[0] in ids],
                     fix=fix,
                 )
             )
-        del net
     return out
 
 
@@ -455,7 +620,8 @@ def _i2c_note(comp: Comp, what: str) -> Finding:
         severity="warning",
         message=f"{comp.describe()}: {what}.",
         components=[comp.id],
-        fix="Set props.i2c_address to one of the part's addresses, like '0x76'.",
+        fix="Wire the address pin to GND or VCC as the datasheet's table says, or set "
+        "props.i2c_address to one of the part's addresses, like '0x76'.",
     )
 
 
@@ -488,33 +654,14 @@ def _pulled(nl: Netlist, net: int, mcu_id: str) -> tuple[str | None, str]:
     return None, ""
 
 
-#: Boot strapping levels, (core, pin) -> (bad level, severity, consequence). From the ESP32
-#: datasheet "Strapping Pins" (GPIO0 low = download mode, GPIO12/MTDI high = 1.8 V flash,
-#: GPIO2 must be low/floating to flash, GPIO5 and GPIO15 set SDIO timing / boot log) and the
-#: ESP8266 datasheet (GPIO0 and GPIO2 high, GPIO15 low for a normal flash boot).
-STRAPS: dict[tuple[str, str], tuple[str, str, str]] = {
-    ("esp32", "GPIO0"): (
-        "low",
-        "error",
-        "the ESP32 starts in download mode instead of your program",
-    ),
-    ("esp32", "GPIO12"): ("high", "error", "the ESP32 selects 1.8 V flash and does not boot"),
-    ("esp32", "GPIO2"): ("high", "warning", "uploading over USB fails while it is held high"),
-    ("esp32", "GPIO5"): ("low", "warning", "it changes the SDIO timing the chip boots with"),
-    ("esp32", "GPIO15"): ("low", "info", "the boot log on the serial port goes silent"),
-    ("esp8266", "D3"): ("low", "error", "the ESP8266 starts in flash mode instead of your program"),
-    ("esp8266", "D4"): ("low", "error", "the ESP8266 does not boot"),
-    ("esp8266", "D8"): ("high", "error", "the ESP8266 does not boot from flash"),
-}
-
-
 def rule_reserved_pins(nl: Netlist) -> list[Finding]:
     """``reserved-pin``: pins the board needs for itself.
 
     ESP32 GPIO6-11 run the SPI flash (ESP32-WROOM-32 datasheet): touching them crashes the
     chip. Strapping pins held at the wrong level at reset stop a normal boot (see
-    ``STRAPS``); a part's output on one (a PIR's OUT idles low, which on GPIO0 means
-    download mode) might, which is a warning on the pins whose wrong level stops the boot.
+    ``board.straps`` in the catalog, from each chip's datasheet); a part's output on one
+    (a PIR's OUT idles low, which on GPIO0 means download mode) might, which is a
+    warning on the pins whose wrong level stops the boot.
     The USB serial pins (Uno D0/D1, ESP32 GPIO1/GPIO3) block uploads and the serial monitor
     when a part drives them, and the Pico's GP23-GP25 are not on the header at all.
     """
@@ -522,7 +669,7 @@ def rule_reserved_pins(nl: Netlist) -> list[Finding]:
     for comp in nl.mcus():
         part = comp.part
         assert part is not None
-        core = part.board.core if part.board else ""
+        straps = part.board.straps if part.board else {}
         usb = set(part.board.usb_serial) if part.board else set()
         for pin in part.pins:
             net = nl.net_of.get((comp.id, pin.name))
@@ -572,10 +719,10 @@ def rule_reserved_pins(nl: Netlist) -> list[Finding]:
                         fix="Use another pin, or a second hardware serial port for the part.",
                     )
                 )
-            strap = STRAPS.get((core, pin.name))
+            strap = straps.get(pin.name)
             if strap is None:
                 continue
-            bad, sev, why = strap
+            bad, sev, why = strap.bad, strap.severity, strap.why
             level, how = _pulled(nl, net, comp.id)
             if level == bad:
                 out.append(

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from tools.checks.bom import check_bom
-from tools.checks.catalog import Catalog, load_catalog, parse_i2c_address
+from tools.checks.catalog import Catalog, load_catalog
 from tools.checks.code import check_code
 from tools.checks.findings import Finding, dedupe, sort_findings
 from tools.checks.firmware import parse_firmware
+from tools.checks.netlist import build_netlist
+from tools.checks.power_rules import device_addresses
 from tools.checks.wiring import check_wiring
 from tools.schemas import Bom, CodeFile, Wiring
 
@@ -16,17 +18,11 @@ I2C_RANGE = range(0x08, 0x78)
 
 
 def wiring_i2c_addresses(wiring: Wiring, catalog: Catalog) -> dict[int, str]:
-    """Address -> component id of every I2C device in the wiring (props or catalog default)."""
+    """Address -> component id of every I2C device in the wiring, as its pins set it."""
+    devices, _ = device_addresses(build_netlist(wiring, catalog))
     out: dict[int, str] = {}
-    for c in wiring.components:
-        part = catalog.get(c.part)
-        if part is None or part.i2c is None:
-            continue
-        raw = c.props.get("i2c_address")
-        addr = parse_i2c_address(raw) if raw is not None else None
-        out[addr if addr is not None else part.i2c.default] = c.id
-        for extra in part.i2c.also:
-            out.setdefault(extra, c.id)
+    for dev in devices:
+        out.setdefault(dev.address, dev.comp.id)
     return out
 
 

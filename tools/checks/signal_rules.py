@@ -24,6 +24,12 @@ TOLERANCE_V = 0.05
 RAIL_MARGIN_V = 0.3
 
 
+#: How the logic-level rule names the I2C library's own pull-ups (AVR Wire turns on the
+#: chip's 20-50 kΩ pull-ups, ATmega328P datasheet "RPU"), which are weaker than a
+#: module's resistors and can be switched off in firmware: a warning, not an error.
+INTERNAL_PULLUPS = "the I2C library's internal pull-ups"
+
+
 def drive_level(nl: Netlist, ref: PinRef, pin: Pin) -> float | None:
     """Volts an output drives when high: its rail's voltage, its own vout, or the part's logic."""
     if pin.rails:
@@ -157,8 +163,10 @@ def rule_logic_level(nl: Netlist) -> list[Finding]:
     Push-pull outputs (HC-SR04 ECHO at 5 V into an ESP32 GPIO, max 3.6 V per the ESP32
     datasheet "VIH max = VDD + 0.3 V") are errors, also through a series resistor alone;
     a divider computed from the resistors' ``props.value`` or a level shifter clears it.
-    Pull-ups to a higher rail (a 5 V I2C backpack, the Uno's 5 V internal pull-ups on a
-    3.3 V sensor) only push a fraction of a mA through the pin's clamp and are warnings.
+    Pull-up resistors to a higher rail (a 5 V I2C backpack's 4.7 kΩ on an ESP32 bus, a
+    10 kΩ to 5 V on a 3.3 V pin) hold the idle line above the pin's absolute maximum all
+    the time: errors, cleared by a level shifter or by pulling up to the lower rail. The
+    Uno's Wire library pull-ups (20-50 kΩ inside the chip, off in software) are warnings.
     An output below the receiver's VIH (3.3 V into a WS2812B, which wants 0.7 x VDD =
     3.5 V) may not read as high: a warning, never an error.
     """
@@ -183,9 +191,7 @@ def rule_logic_level(nl: Netlist) -> list[Finding]:
             for ref in refs:
                 part = nl.part(ref[0])
                 if part and part.is_mcu and part.gpio and part.gpio.i2c_pullup_v:
-                    pulls.append(
-                        (ref, part.gpio.i2c_pullup_v, "the I2C library's internal pull-ups")
-                    )
+                    pulls.append((ref, part.gpio.i2c_pullup_v, INTERNAL_PULLUPS))
         network = resistor_level(nl, net)
         for ref in refs:
             pin, part = nl.pin(ref), nl.part(ref[0])
@@ -246,13 +252,20 @@ def rule_logic_level(nl: Netlist) -> list[Finding]:
                 if key in seen:
                     continue
                 seen.add(key)
+                internal = how == INTERNAL_PULLUPS
                 out.append(
                     Finding(
                         rule="logic-level",
-                        severity="warning",
+                        severity="warning" if internal else "error",
                         message=(
                             f"{nl.comps[src[0]].describe()} pulls this line up to {lvl:g} V "
                             f"with {how}, but {ref_text(ref)} tolerates at most {limit:g} V."
+                            + (
+                                " They are weak (20-50 kΩ), and the firmware can turn them "
+                                "off after Wire.begin()."
+                                if internal
+                                else " The idle bus sits at that voltage all the time."
+                            )
                         ),
                         components=[src[0], ref[0]],
                         pins=[ref_text(src), ref_text(ref)],
@@ -326,7 +339,7 @@ def _network_finding(nl: Netlist, rcv: PinRef, network: NetworkLevel, limit: flo
         )
     return Finding(
         rule="logic-level",
-        severity="warning",
+        severity="error",
         message=(
             f"{', '.join(network.resistors)} pull {ref_text(rcv)} up to about "
             f"{network.volts:.2f} V, more than the {limit:g} V it tolerates."
