@@ -6,13 +6,14 @@ compiled by the dev server before any database or model is opened.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 
-from persistence.store import ArtifactStore
+from persistence.store import ArtifactStore, VersionView
 from tools.artifacts import Checker, ProjectChecker
 
 from .agents import AgentSpec
@@ -40,12 +41,28 @@ def default_models(spec: AgentSpec) -> BaseChatModel:
     return get_factory().chat_model(spec)
 
 
-def default_deps(store: StoreProvider | None = None) -> Deps:
-    from tools.checks.integration import run_checks_after_write, run_project_checks
+def _checks_after_write(
+    store: ArtifactStore,
+    project: str,
+    written: list[VersionView],
+    pending: Mapping[tuple[str, str], str],
+) -> list[dict[str, Any]]:
+    from tools.checks.integration import run_checks_after_write
 
+    return run_checks_after_write(store, project, written, pending)
+
+
+def _project_checks(store: ArtifactStore, project: str) -> dict[str, Any]:
+    from tools.checks.integration import run_project_checks
+
+    return run_project_checks(store, project)
+
+
+def default_deps(store: StoreProvider | None = None) -> Deps:
+    # The checks (their rules, catalog and firmware parser) load on the first check.
     return Deps(
         models=default_models,
         store=store or _default_store,
-        checker=run_checks_after_write,
-        project_checker=run_project_checks,
+        checker=_checks_after_write,
+        project_checker=_project_checks,
     )

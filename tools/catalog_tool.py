@@ -9,12 +9,13 @@ from __future__ import annotations
 import difflib
 import json
 import re
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from langchain_core.tools import BaseTool, tool
 from pydantic import Field
 
-from tools.checks.catalog import Catalog, Part, _mpn_key, load_catalog
+if TYPE_CHECKING:
+    from tools.checks.catalog import Catalog, Part
 
 MAX_RESULTS = 6
 
@@ -48,6 +49,8 @@ def _facts(part: Part, *, full: bool) -> dict[str, Any]:
 
 def search(catalog: Catalog, query: str) -> list[Part]:
     """Exact id or MPN first; otherwise parts ranked by how many query words they mention."""
+    from tools.checks.catalog import _mpn_key
+
     q = query.strip()
     if not q:
         return []
@@ -95,6 +98,8 @@ def build_catalog_tool() -> BaseTool:
     ) -> str:
         """Look up Ohm's parts catalog: the ids to use in wiring and BOM, exact pin names
         and roles, supply range, logic level, I2C addresses and current draw."""
+        from tools.checks.catalog import load_catalog
+
         catalog = load_catalog()
         parts = search(catalog, query)
         if not parts:
