@@ -162,7 +162,7 @@ def main() -> None:
     ohm_per, bare_per = deltas(ohm_sizes), deltas(bare_sizes)
     n = args.turns
     late = (n - 4, n)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for name, per, disk in (("Ohm", ohm_per, ohm_disk), ("bare LangGraph", bare_per, bare_disk)):
         early_b, late_b = window(per, 2, 6), window(per, *late)
         rows.append(

@@ -31,6 +31,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -170,6 +171,10 @@ async def throughput(make: Runner, base_url: str, tmp: Path, threads: int) -> fl
     return threads * len(MESSAGES) / elapsed
 
 
+async def _concurrent(base_url: str, threads: int, make: Runner, tmp: Path) -> float:
+    return await throughput(make, base_url, tmp, threads)
+
+
 async def per_turn(make: Runner, base_url: str, tmp: Path, turns: int) -> float:
     """Seconds per turn on one thread, turns one after another."""
     async with make(base_url, tmp) as g:
@@ -196,8 +201,7 @@ async def measure(port: int, rounds: int, thread_counts: list[int], turns: int) 
         for r in range(rounds):
             order = list(kinds) if r % 2 == 0 else list(reversed(kinds))
             cases: list[tuple[str, Callable[[Runner, Path], Awaitable[float]]]] = [
-                (f"{n} threads, 200 ms", lambda mk, d, n=n: throughput(mk, slow, d, n))
-                for n in thread_counts
+                (f"{n} threads, 200 ms", partial(_concurrent, slow, n)) for n in thread_counts
             ]
             cases.append(("overhead, 0 ms", lambda mk, d: per_turn(mk, fast, d, turns)))
             for label, run in cases:

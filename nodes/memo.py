@@ -24,7 +24,7 @@ def derived(kind: str, sources: Sequence[Any], build: Callable[[], T]) -> T:
         hit = _cache.get(key)
         if hit is not None and all(a is b for a, b in zip(hit[0], sources, strict=True)):
             _cache.move_to_end(key)
-            return hit[1]  # type: ignore[no-any-return]
+            return hit[1]
     value = build()
     with _lock:
         _cache[key] = (tuple(sources), value)

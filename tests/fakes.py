@@ -46,7 +46,7 @@ class ScriptedChatModel(BaseChatModel):
     def _llm_type(self) -> str:
         return "scripted"
 
-    def bind_tools(self, tools: Sequence[Any], **kwargs: Any) -> ScriptedChatModel:  # type: ignore[override]
+    def bind_tools(self, tools: Sequence[Any], **kwargs: Any) -> ScriptedChatModel:
         self.bound_tools.append(tools)
         return self
 
@@ -78,7 +78,7 @@ class ScriptedChatModel(BaseChatModel):
 class ModelBook:
     """One scripted model per agent name, handed out by the graph's model provider."""
 
-    def __init__(self, **scripts: list[Step]) -> None:
+    def __init__(self, **scripts: Sequence[Step]) -> None:
         self.models = {name: ScriptedChatModel(script=list(s)) for name, s in scripts.items()}
 
     def __call__(self, spec: Any) -> ScriptedChatModel:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
+from functools import partial
 
-from persistence.store import ArtifactStore, WriteMeta
+from persistence.store import ArtifactStore, VersionView, WriteMeta
 
 
 def append_from_threads(stores: Sequence[ArtifactStore], writers: int, each: int) -> None:
@@ -20,7 +21,7 @@ def append_from_threads(stores: Sequence[ArtifactStore], writers: int, each: int
                 stores[i % len(stores)].write(
                     "p",
                     "context",
-                    lambda prev, i=i, j=j: (prev.content if prev else "") + f"<{i}.{j}>",
+                    partial(_appended, tag=f"<{i}.{j}>"),
                     merge_strategy="append",
                     meta=WriteMeta(tool_call_id=f"c{i}.{j}"),
                 )
@@ -37,3 +38,7 @@ def append_from_threads(stores: Sequence[ArtifactStore], writers: int, each: int
     assert [v.version for v in hist] == list(range(1, writers * each + 1))
     final = hist[-1].content
     assert all(final.count(f"<{i}.{j}>") == 1 for i in range(writers) for j in range(each))
+
+
+def _appended(prev: VersionView | None, *, tag: str) -> str:
+    return (prev.content if prev else "") + tag

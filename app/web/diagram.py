@@ -58,7 +58,7 @@ def wiring_svg_renderer() -> WiringSvgRenderer | None:
         module = _import(module_name)
         fn = getattr(module, attr, None) if module else None
         if callable(fn):
-            return fn  # type: ignore[no-any-return]
+            return fn
     package = _import("exports")
     if package is None or not hasattr(package, "__path__"):
         return None
@@ -70,7 +70,7 @@ def wiring_svg_renderer() -> WiringSvgRenderer | None:
     for module in modules:
         for name, obj in vars(module).items():
             if _looks_like_renderer(name, obj) and obj.__module__.startswith("exports"):
-                return obj  # type: ignore[no-any-return]
+                return obj
     return None
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from typing import Any
 
 import httpx2
 import openai
@@ -51,7 +52,7 @@ async def test_tool_calls_arrive_whole_when_streamed(factory: ModelFactory) -> N
         SystemMessage(load_prompt("project_initializer")),
         HumanMessage("a weather station with a BME280"),
     ]
-    merged = None
+    merged: Any = None
     async for chunk in model.astream(msgs):
         merged = chunk if merged is None else merged + chunk
     assert merged is not None
@@ -80,7 +81,8 @@ def test_follow_up_stays_with_previous_intent(factory: ModelFactory) -> None:
         "Previous exchange:\nUser: parts?\nAssistant (agent: bom_generator, intent: BOM): "
         "Want me to add a shifter?\n\nNew message:\nyes, go ahead"
     )
-    assert chain.invoke([HumanMessage(prompt)]).intent == "BOM"
+    decision = chain.invoke([HumanMessage(prompt)])
+    assert isinstance(decision, IntentDecision) and decision.intent == "BOM"
 
 
 def test_faults_are_served_per_key(server: OfflineServer) -> None:

@@ -38,7 +38,7 @@ def tool_results(
         if isinstance(m, AIMessage) and last_batch:
             out = []
         elif isinstance(m, ToolMessage):
-            out.append(json.loads(m.content))
+            out.append(json.loads(str(m.content)))
     return out
 
 

@@ -127,7 +127,7 @@ def test_matching_bom_and_wiring_has_no_findings() -> None:
     assert check_bom(b, _wiring()) == []
 
 
-WEATHER_WIRING = {
+WEATHER_WIRING: dict[str, Any] = {
     "components": [
         {"id": "mcu", "part": "esp32-devkit-v1"},
         {"id": "env", "part": "bme280", "props": {"i2c_address": "0x76"}},

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
+from typing import Any
 
 import pytest
 from langchain_core.messages import AIMessage, ToolMessage
@@ -17,7 +18,7 @@ from nodes.deps import default_deps
 from persistence.store import ArtifactStore
 from tests.fakes import ModelBook, call, intent, tools_msg
 
-HAZARD = {
+HAZARD: dict[str, Any] = {
     "components": [
         {"id": "mcu", "part": "esp32-devkit-v1"},
         {"id": "sonar", "part": "hc-sr04"},
@@ -82,7 +83,7 @@ async def test_the_agent_is_told_and_fixes_it_in_the_same_turn(store: ArtifactSt
     async with line(book, store) as ln:
         await ln.achat("A parking sensor", thread="t")
         events = [e async for e in ln.astream("wire it", thread="t")]
-    first_result = json.loads(book.models["wiring_diagram"].prompts[1][-1].content)
+    first_result = json.loads(str(book.models["wiring_diagram"].prompts[1][-1].content))
     rules = {(f["rule"], f["severity"]) for f in first_result["findings"]}
     assert ("logic-level", "error") in rules
     assert "fix them and write again" in first_result["next"]
@@ -125,7 +126,7 @@ async def test_debugger_runs_every_check(store: ArtifactStore) -> None:
         await ln.achat("it resets", thread="t")
     result = book.models["debugger"].prompts[-1][-1]
     assert isinstance(result, ToolMessage)
-    data = json.loads(result.content)
+    data = json.loads(str(result.content))
     rules = {f["rule"] for f in data["findings"]}
     assert {"logic-level", "blocking-call"} <= rules
     assert data["checked"]["code"] == ["src/main.cpp"] and data["errors"] >= 2
@@ -171,7 +172,7 @@ async def test_a_batch_of_file_writes_is_checked_as_the_batch_leaves_it(
         await ln.achat("A parking sensor", thread="t")
         await ln.achat("firmware please", thread="t")
     results = [
-        json.loads(m.content)
+        json.loads(str(m.content))
         for m in book.models["code_generator"].prompts[-1]
         if isinstance(m, ToolMessage)
     ]

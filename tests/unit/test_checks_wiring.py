@@ -14,10 +14,7 @@ Comp = tuple[str, str] | tuple[str, str, dict[str, Any]]
 
 def wiring(comps: list[Comp], *wires: str) -> Wiring:
     """Build a wiring from ('id', 'part'[, props]) and 'a.PIN-b.PIN' wire strings."""
-    components = [
-        {"id": c[0], "part": c[1], "props": c[2] if len(c) > 2 else {}}  # type: ignore[misc]
-        for c in comps
-    ]
+    components = [{"id": c[0], "part": c[1], "props": c[2] if len(c) > 2 else {}} for c in comps]
     connections = []
     for w in wires:
         left, right = w.split("~")

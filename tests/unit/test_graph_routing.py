@@ -80,7 +80,7 @@ async def test_first_message_goes_to_initializer_then_classifier_routes(
     # The classifier ran once (not for the kickoff) and saw the last exchange.
     prompts = book.models["orchestrator"].prompts
     assert len(prompts) == 1
-    seen = prompts[0][-1].content
+    seen = str(prompts[0][-1].content)
     assert "A weather station on an ESP32" in seen
     assert "agent: project_initializer" in seen
     assert seen.rstrip().endswith("What parts do I need?")
@@ -188,7 +188,7 @@ async def test_invalid_bom_reaches_the_model_and_the_turn_still_replies(
     assert len(results) == 1 and results[0].ok is False
     tool_msg = book.models["bom_generator"].prompts[-1][-1]
     assert isinstance(tool_msg, ToolMessage)
-    err = json.loads(tool_msg.content)
+    err = json.loads(str(tool_msg.content))
     assert err["ok"] is False
     assert "components.0.part_number" in err["error"]
     assert "components.0.quantity" in err["error"]
@@ -227,7 +227,7 @@ async def test_tools_act_on_the_context_project_only(store: ArtifactStore, tmp_p
     async with line_for(book, store, tmp_path) as line:
         await line.achat("plan A", project="alpha", thread="a1")
         await line.achat("plan B", project="beta", thread="b1")
-    read_result = json.loads(book.models["project_initializer"].prompts[-1][-1].content)
+    read_result = json.loads(str(book.models["project_initializer"].prompts[-1][-1].content))
     assert read_result == {"ok": True, "exists": False, "type": "context", "path": None}
     assert store.latest("alpha", "context") is not None
     assert store.latest("beta", "context") is None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from typing import Any
 
 import pytest
 
@@ -34,12 +35,12 @@ INVALID = Outcome("invalid", 401)
 SERVER = Outcome("transient", 503)
 
 
-def make_pool(n: int = 3, **config: float) -> tuple[KeyPool, ManualClock]:
+def make_pool(n: int = 3, **config: Any) -> tuple[KeyPool, ManualClock]:
     clock = ManualClock()
     pool = KeyPool(
         [Secret(k) for k in RAW[:n]],
         config=PoolConfig(**config),
-        clock=clock,  # type: ignore[arg-type]
+        clock=clock,
     )
     return pool, clock
 

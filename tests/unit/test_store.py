@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -19,7 +20,7 @@ def store(tmp_path: Path) -> ArtifactStore:
 
 def test_every_write_is_a_new_version_and_old_ones_stay(store: ArtifactStore) -> None:
     for n in range(3):
-        store.write("p", "prd", lambda _prev, n=n: f"draft {n}", meta=WriteMeta(agent="a"))
+        store.write("p", "prd", partial(_draft, n), meta=WriteMeta(agent="a"))
     hist = store.history("p", "prd")
     assert [v.version for v in hist] == [1, 2, 3]
     assert [v.content for v in hist] == ["draft 0", "draft 1", "draft 2"]
@@ -89,3 +90,7 @@ def test_unwritable_data_dir_is_one_clear_error(tmp_path: Path) -> None:
     blocker.write_text("x")
     with pytest.raises(StoreError, match="cannot use data directory"):
         ArtifactStore.open(blocker / "sub")
+
+
+def _draft(n: int, _prev: object) -> str:
+    return f"draft {n}"

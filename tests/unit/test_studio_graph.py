@@ -15,6 +15,7 @@ from types import ModuleType
 
 import pytest
 from langchain_core.messages import AIMessage, HumanMessage
+from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.checkpoint.memory import InMemorySaver
 
@@ -84,7 +85,7 @@ async def test_a_run_with_only_a_message_creates_the_rows_ohm_needs(tmp_path: Pa
     store = ArtifactStore(f"sqlite:///{tmp_path / 'ohm.db'}")
     assert not store.has_project("default")
     graph = compile_graph(Deps(models=book(), store=lambda: store), InMemorySaver())
-    config = {"configurable": {"thread_id": "studio-1"}}
+    config: RunnableConfig = {"configurable": {"thread_id": "studio-1"}}
     await graph.ainvoke({"messages": [HumanMessage("A greenhouse fan controller")]}, config)
     out = await graph.ainvoke({"messages": [HumanMessage("Thanks!")]}, config)
 

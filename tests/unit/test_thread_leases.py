@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -82,7 +83,7 @@ def test_lease_length_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch
 class SlowScripted(ScriptedChatModel):
     """Answers after a pause, so concurrent turns really overlap."""
 
-    async def _agenerate(self, messages: list[BaseMessage], *args: object, **kw: object):  # type: ignore[no-untyped-def,override]
+    async def _agenerate(self, messages: list[BaseMessage], *args: object, **kw: object):
         await asyncio.sleep(0.02)
         return self._generate(messages)
 
@@ -100,7 +101,7 @@ def chat_book() -> ModelBook:
     return book
 
 
-def _branches(snaps: list[object]) -> int:
+def _branches(snaps: Sequence[object]) -> int:
     """How many checkpoints have more than one child (0 for a linear thread)."""
     children: dict[str, int] = {}
     for s in snaps:

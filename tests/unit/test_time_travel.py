@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from langchain_core.messages import AIMessage
+from langgraph.checkpoint.base import BaseCheckpointSaver
 
 from graph.assembly_line import AssemblyLine
 from nodes.deps import Deps
@@ -41,7 +42,7 @@ def book() -> ModelBook:
 
 
 @pytest.fixture
-async def line(tmp_path: Path):  # type: ignore[no-untyped-def]
+async def line(tmp_path: Path):
     store = ArtifactStore(f"sqlite:///{tmp_path / 'ohm.db'}")
     b = book()
     line = AssemblyLine(data_dir=tmp_path / "d", deps=Deps(models=b, store=lambda: store))
@@ -172,7 +173,7 @@ async def test_a_fork_sees_the_project_as_it_was_at_its_checkpoint(tmp_path: Pat
         third_turn = [h for h in hist if h.node == "classify"][-1]
         await line.areplay("t", third_turn.checkpoint_id, intent="WIRING")
     prompt = b.models["wiring_diagram"].prompts[-1]
-    results = [json.loads(m.content) for m in prompt if m.type == "tool"]
+    results = [json.loads(str(m.content)) for m in prompt if m.type == "tool"]
     read_bom, _written, listing = results
     assert read_bom["version"] == 1 and read_bom["content"]["project_name"] == "P"
     assert {(a["type"], a["version"]) for a in listing["artifacts"]} == {("bom", 1), ("wiring", 1)}
@@ -191,7 +192,7 @@ async def test_the_light_index_agrees_with_langgraph_across_a_fork(line: Assembl
 async def test_each_checkpoint_stores_only_what_its_step_added(line: AssemblyLine) -> None:
     """The conversation is not copied into every checkpoint (storage stays linear)."""
     saver = line.graph.checkpointer
-    assert saver is not None
+    assert isinstance(saver, BaseCheckpointSaver)
     rows = [t async for t in saver.alist({"configurable": {"thread_id": "t"}})]
     assert rows and all("messages" not in t.checkpoint["channel_values"] for t in rows)
     state = await line.graph.aget_state({"configurable": {"thread_id": "t"}})

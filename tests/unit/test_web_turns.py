@@ -4,7 +4,7 @@ goes away, and every failure reaching the reader as one error event."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any, cast
 
 import pytest
@@ -49,7 +49,7 @@ async def test_a_turn_finishes_when_its_reader_leaves() -> None:
         finished.set()
 
     r = runner()
-    stream = r.sse(r.start("t1", turn))
+    stream = cast(AsyncGenerator[bytes, None], r.sse(r.start("t1", turn)))
     assert (await anext(stream)).startswith(b"retry:")
     assert b'"text": "one"' in await anext(stream)
     await stream.aclose()  # the browser tab closed

@@ -218,7 +218,7 @@ def rule_bom_logic_level(lines: list[BomLine]) -> list[Finding]:
             out.append(
                 Finding(
                     rule="logic-level",
-                    severity=sev,  # type: ignore[arg-type]
+                    severity=sev,
                     message=msg + ", and the list has no level shifter.",
                     components=[m.label, ln.label],
                     fix=(

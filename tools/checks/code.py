@@ -406,7 +406,7 @@ def rule_blocking(fw: Firmware) -> list[Finding]:
             out.append(
                 Finding(
                     rule="blocking-call",
-                    severity=sev,  # type: ignore[arg-type]
+                    severity=sev,
                     message=f"{c.text} in {where_fn} {why}{cost}",
                     components=[],
                     fix=(
@@ -424,7 +424,7 @@ def rule_blocking(fw: Firmware) -> list[Finding]:
             out.append(
                 Finding(
                     rule="blocking-call",
-                    severity=sev,  # type: ignore[arg-type]
+                    severity=sev,
                     message=(
                         f"`{lp.text}` in {where_fn} busy-waits on the {lp.reason}: nothing "
                         f"else runs until it ends.{cost}"

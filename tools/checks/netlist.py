@@ -275,7 +275,7 @@ def _short(
     nl.findings.append(
         Finding(
             rule="short-circuit",
-            severity=severity,  # type: ignore[arg-type]
+            severity=severity,
             message=message,
             components=sorted({r[0] for r in refs}),
             pins=[ref_text(r) for r in refs],

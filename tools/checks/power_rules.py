@@ -123,7 +123,7 @@ def rule_supply_voltage(nl: Netlist) -> list[Finding]:
                             f"{lo:g}-{hi:g} V."
                         ),
                         fix=_supply_fix(lo, hi, volts),
-                        **base,  # type: ignore[arg-type]
+                        **base,
                     )
                 )
             elif vmax is not None and vmax > hi + TOLERANCE_V:
@@ -136,7 +136,7 @@ def rule_supply_voltage(nl: Netlist) -> list[Finding]:
                             f"{vmax:g} V (nominal {volts:g} V)."
                         ),
                         fix=_supply_fix(lo, hi, vmax),
-                        **base,  # type: ignore[arg-type]
+                        **base,
                     )
                 )
             elif volts < lo - TOLERANCE_V:
@@ -144,7 +144,7 @@ def rule_supply_voltage(nl: Netlist) -> list[Finding]:
                 out.append(
                     Finding(
                         rule="supply-voltage",
-                        severity=sev,  # type: ignore[arg-type]
+                        severity=sev,
                         message=(
                             f"{here} ({comp.name}) gets only {volts:g} V from {what}; it needs "
                             f"{lo:g}-{hi:g} V. "
@@ -156,7 +156,7 @@ def rule_supply_voltage(nl: Netlist) -> list[Finding]:
                             )
                         ),
                         fix=_supply_fix(lo, hi, volts),
-                        **base,  # type: ignore[arg-type]
+                        **base,
                     )
                 )
             elif (
@@ -178,7 +178,7 @@ def rule_supply_voltage(nl: Netlist) -> list[Finding]:
                             f"Feed it {pin.supply.rec_min:g}-{pin.supply.rec_max:g} V "
                             "(too high overheats the regulator, too low drops out)."
                         ),
-                        **base,  # type: ignore[arg-type]
+                        **base,
                     )
                 )
         if wired and not powered and not part.is_mcu and not part.level_shifter:
@@ -233,7 +233,7 @@ def _load_voltage(nl: Netlist, comp: Comp) -> list[Finding]:
         return [
             Finding(
                 rule="supply-voltage",
-                severity=sev,  # type: ignore[arg-type]
+                severity=sev,
                 message=f"{comp.describe()} needs {lo:g}-{hi:g} V but gets only {rail.v:g} V "
                 f"from {src}; "
                 + (
@@ -344,7 +344,7 @@ def rule_power_budget(nl: Netlist) -> list[Finding]:
         out.append(
             Finding(
                 rule="power-budget",
-                severity=sev,  # type: ignore[arg-type]
+                severity=sev,
                 message=head + why,
                 components=sorted({s[0] for s in rail.sources} | {c.id for c, _, _ in items}),
                 pins=[ref_text(s) for s in rail.sources],
@@ -728,7 +728,7 @@ def rule_reserved_pins(nl: Netlist) -> list[Finding]:
                 out.append(
                     Finding(
                         rule="reserved-pin",
-                        severity=sev,  # type: ignore[arg-type]
+                        severity=sev,
                         message=f"{here} is a boot strapping pin {how}: at reset {why}.",
                         components=[comp.id],
                         pins=[here],

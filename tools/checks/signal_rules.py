@@ -517,7 +517,7 @@ def rule_gpio_current(nl: Netlist) -> list[Finding]:
                 out.append(
                     Finding(
                         rule="gpio-current",
-                        severity=sev,  # type: ignore[arg-type]
+                        severity=sev,
                         message=(
                             f"{here} supplies {names}, up to {total:g} mA; "
                             f"{part.name} pins give {limits.recommended_ma:g} mA comfortably "
@@ -687,7 +687,7 @@ def rule_led_resistor(nl: Netlist) -> list[Finding]:
         out.append(
             Finding(
                 rule="led-resistor",
-                severity=sev,  # type: ignore[arg-type]
+                severity=sev,
                 message=(
                     f"{comp.describe()} gets about {ma:.0f} mA through {format_ohms(ohms)} "
                     f"(({volts:g} V - {vf:g} V) / {format_ohms(ohms)}); the limit here is "
@@ -790,7 +790,7 @@ def rule_flyback(nl: Netlist) -> list[Finding]:
             out.append(
                 Finding(
                     rule="flyback-diode",
-                    severity=sev,  # type: ignore[arg-type]
+                    severity=sev,
                     message=(
                         f"{comp.describe()} is an inductive load with no diode across "
                         f"{t1.name}/{t2.name}: {why}."
