@@ -9,8 +9,8 @@ structured output by function calling) → a conditional edge → one specialist
 its real graph through ``AssemblyLine`` with one Bytez-style key against the same server:
 entry, classify, the conversational specialist with its tools bound, the key pool, the
 artifact store and the thread lease. Every timed turn is a routed turn (classify, then a
-specialist: two model calls in both); Ohm's threads get their kickoff turn before the
-clock starts.
+specialist: two model calls in both; Ohm's local router is off for this); Ohm's threads
+get their kickoff turn before the clock starts.
 
 Measured, in rotating order each round: turns per second with 1, 10 and 50 concurrent
 threads of 3 turns each when the server takes 200 ms per request, and seconds per turn
@@ -136,6 +136,10 @@ class Ohm:
         os.environ["BYTEZ_API_KEY"] = KEY
         os.environ["OHM_DATA_DIR"] = str(self.data_dir)
         os.environ.pop("OHM_OFFLINE", None)
+        # Like for like: the orchestrator model classifies every message, as the bare
+        # graph's classify node does. (With the local router on, clear messages skip that
+        # call; bench/router_bench.py measures how many.)
+        os.environ["OHM_ROUTER"] = "off"
         reset_factory()
         self.line = AssemblyLine(data_dir=self.data_dir)
         await self.line.open()
@@ -275,7 +279,8 @@ def main() -> None:
         f"{info['python']}), {args.rounds} rounds in rotating order. Both graphs talk to "
         "`bench/fake_openai.py` in its own process; the bare graph (classify → conditional "
         "edge → one specialist, `AsyncSqliteSaver`, plain `add_messages`) is built by the "
-        "script. Every timed turn is routed: a classification and a specialist call. "
+        "script. Every timed turn is routed: a classification and a specialist call (Ohm's "
+        "local router is off here, so both make the same two model calls). "
         "*turns/s*: concurrent threads of 3 turns each, the server taking 200 ms per "
         "request (higher is better; a ratio ≥ 1 means Ohm is at least as fast). *s/turn*: "
         f"one thread, {args.turns} turns, the server answering at once, so the time is "
