@@ -27,7 +27,12 @@ def write_section(name: str, body: str) -> None:
     """Put ``body`` between this benchmark's markers in docs/benchmarks.md (replacing
     what an earlier run wrote there, keeping everything else)."""
     start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
-    section = f"{start}\n{body.rstrip()}\n{end}\n"
+    put_section(start, end, f"{start}\n{body.rstrip()}\n{end}\n")
+
+
+def put_section(start: str, end: str, section: str) -> None:
+    """Replace the text from ``start`` to ``end`` in docs/benchmarks.md with ``section``
+    (which carries both markers), or append it when the markers are not there yet."""
     text = DOC.read_text() if DOC.exists() else "# Benchmarks\n\n"
     if start in text and end in text:
         before, rest = text.split(start, 1)

@@ -37,6 +37,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench._common import put_section  # noqa: E402
 from graph.assembly_line import AssemblyLine  # noqa: E402
 from nodes.classifier import message_text  # noqa: E402
 
@@ -189,14 +190,7 @@ def write_doc(summary: dict[str, Any]) -> None:
         + "Target: 0 failures. Numbers: `bench/results/burst.json`.\n"
         f"{END}\n"
     )
-    text = DOC.read_text() if DOC.exists() else "# Benchmarks\n\n"
-    if START in text and END in text:
-        before, rest = text.split(START, 1)
-        after = rest.split(END, 1)[1].lstrip("\n")
-        text = before + section + ("\n" + after if after else "")
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    DOC.write_text(text)
+    put_section(START, END, section)
 
 
 def main() -> int:

@@ -42,6 +42,7 @@ sys.path.insert(0, str(ROOT))
 
 from langchain_core.messages import HumanMessage  # noqa: E402
 
+from bench._common import put_section  # noqa: E402
 from graph.assembly_line import AssemblyLine  # noqa: E402
 from nodes.agents import AgentSpec  # noqa: E402
 from nodes.classifier import classify_intent  # noqa: E402
@@ -357,14 +358,7 @@ def write_doc(s: dict[str, Any]) -> None:
         "Numbers: `bench/results/router.json`.\n"
         f"{END}\n"
     )
-    text = DOC.read_text() if DOC.exists() else "# Benchmarks\n\n"
-    if START in text and END in text:
-        before, rest = text.split(START, 1)
-        after = rest.split(END, 1)[1].lstrip("\n")
-        text = before + section + ("\n" + after if after else "")
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    DOC.write_text(text)
+    put_section(START, END, section)
 
 
 def main() -> int:
