@@ -2,11 +2,37 @@
 
 from __future__ import annotations
 
+import os
 import threading
-from collections.abc import Sequence
+import uuid
+from collections.abc import Iterator, Sequence
 from functools import partial
 
+import pytest
+
 from persistence.store import ArtifactStore, VersionView, WriteMeta
+
+PG = os.environ.get("OHM_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+def postgres_schema(prefix: str = "ohm_test_") -> Iterator[str]:
+    """A fresh PostgreSQL schema for one test, dropped afterwards. Skips the test with the
+    reason when the server is unreachable, except on CI (``CI=true``), where it fails."""
+    try:
+        import psycopg
+
+        conn = psycopg.connect(PG, autocommit=True, connect_timeout=3)
+    except Exception as exc:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"PostgreSQL is required on CI and unreachable: {exc}")
+        pytest.skip(f"PostgreSQL not reachable at {PG}: {exc}")
+    name = prefix + uuid.uuid4().hex[:10]
+    conn.execute(f"CREATE SCHEMA {name}")
+    try:
+        yield name
+    finally:
+        conn.execute(f"DROP SCHEMA {name} CASCADE")
+        conn.close()
 
 
 def append_from_threads(stores: Sequence[ArtifactStore], writers: int, each: int) -> None:

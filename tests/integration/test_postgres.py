@@ -6,36 +6,19 @@ is unreachable, except on CI (``CI=true``), where that is a failure.
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
 
 import pytest
 
 from persistence.store import ArtifactStore, WriteMeta
-from tests.support import append_from_threads
+from tests.support import PG, append_from_threads, postgres_schema
 
-PG = os.environ.get("OHM_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 pytestmark = pytest.mark.services
 
 
 @pytest.fixture
 def schema() -> Iterator[str]:
-    try:
-        import psycopg
-
-        conn = psycopg.connect(PG, autocommit=True, connect_timeout=3)
-    except Exception as exc:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"PostgreSQL is required on CI and unreachable: {exc}")
-        pytest.skip(f"PostgreSQL not reachable at {PG}: {exc}")
-    name = "ohm_test_" + uuid.uuid4().hex[:10]
-    conn.execute(f"CREATE SCHEMA {name}")
-    try:
-        yield name
-    finally:
-        conn.execute(f"DROP SCHEMA {name} CASCADE")
-        conn.close()
+    yield from postgres_schema()
 
 
 def urls(schema: str) -> tuple[str, str]:

@@ -7,12 +7,10 @@ a schema of its own per test).
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import sqlite3
 import threading
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,8 +21,8 @@ from sqlalchemy import Engine, create_engine, event, text
 from persistence import migrations
 from persistence.models import Base
 from persistence.store import SQLITE_BUSY_TIMEOUT_S, ArtifactStore, StoreError, WriteMeta
+from tests.support import PG, postgres_schema
 
-PG = os.environ.get("OHM_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 FIXTURE_DB = Path(__file__).resolve().parents[1] / "fixtures" / "conversation" / "ohm.db"
 
 # The tables as releases before Alembic created them (from the ORM models of the time),
@@ -120,30 +118,12 @@ class Backend:
             )
 
 
-def _postgres_schema() -> Iterator[str]:
-    try:
-        import psycopg
-
-        conn = psycopg.connect(PG, autocommit=True, connect_timeout=3)
-    except Exception as exc:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"PostgreSQL is required on CI and unreachable: {exc}")
-        pytest.skip(f"PostgreSQL not reachable at {PG}: {exc}")
-    name = "ohm_mig_" + uuid.uuid4().hex[:10]
-    conn.execute(f"CREATE SCHEMA {name}")
-    try:
-        yield name
-    finally:
-        conn.execute(f"DROP SCHEMA {name} CASCADE")
-        conn.close()
-
-
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.services)])
 def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]:
     if request.param == "sqlite":
         yield Backend(f"sqlite:///{tmp_path / 'ohm.db'}", "sqlite")
         return
-    for schema in _postgres_schema():
+    for schema in postgres_schema("ohm_mig_"):
         base = PG.replace("postgresql://", "postgresql+psycopg://")
         yield Backend(f"{base}?options=-csearch_path%3D{schema}", "postgresql")
 
