@@ -14,7 +14,10 @@ get their kickoff turn before the clock starts.
 
 Measured, in rotating order each round: turns per second with 1, 10 and 50 concurrent
 threads of 3 turns each when the server takes 200 ms per request, and seconds per turn
-on one thread when it answers at once (the per-turn overhead of each graph). Ratios are
+on one thread when it answers at once (the per-turn overhead of each graph), each both
+without token streaming (Ohm's ``achat``, the bare graph's ``ainvoke``) and, for the
+largest thread count and the overhead, with it (Ohm's ``astream``, the bare graph's
+``astream(stream_mode="messages")``, every model answer streamed). Ratios are
 per round, Ohm over bare for turns per second (higher is better) and Ohm over bare for
 seconds per turn (lower is better). Writes docs/benchmarks.md and
 bench/results/throughput.json.
@@ -123,6 +126,14 @@ class Bare:
             {"messages": [HumanMessage(text)]}, {"configurable": {"thread_id": thread}}
         )
 
+    async def streamed(self, thread: str, text: str) -> None:
+        async for _ in self.graph.astream(
+            {"messages": [HumanMessage(text)]},
+            {"configurable": {"thread_id": thread}},
+            stream_mode="messages",
+        ):
+            pass
+
 
 class Ohm:
     def __init__(self, base_url: str, data_dir: Path) -> None:
@@ -155,19 +166,27 @@ class Ohm:
     async def turn(self, thread: str, text: str) -> None:
         await self.line.achat(text, thread=thread)
 
+    async def streamed(self, thread: str, text: str) -> None:
+        async for ev in self.line.astream(text, thread=thread):
+            if ev.type == "error":
+                raise RuntimeError(ev.message)
+
 
 Runner = Callable[[str, Path], Any]
 
 
-async def throughput(make: Runner, base_url: str, tmp: Path, threads: int) -> float:
+async def throughput(
+    make: Runner, base_url: str, tmp: Path, threads: int, streamed: bool = False
+) -> float:
     """Turns per second for ``threads`` concurrent threads of len(MESSAGES) turns."""
     async with make(base_url, tmp) as g:
         names = [f"t{i}" for i in range(threads)]
         await asyncio.gather(*(g.warm(n) for n in names))
+        turn = g.streamed if streamed else g.turn
 
         async def one(name: str) -> None:
             for text in MESSAGES:
-                await g.turn(name, text)
+                await turn(name, text)
 
         start = time.perf_counter()
         await asyncio.gather(*(one(n) for n in names))
@@ -175,18 +194,23 @@ async def throughput(make: Runner, base_url: str, tmp: Path, threads: int) -> fl
     return threads * len(MESSAGES) / elapsed
 
 
-async def _concurrent(base_url: str, threads: int, make: Runner, tmp: Path) -> float:
-    return await throughput(make, base_url, tmp, threads)
+async def _concurrent(
+    base_url: str, threads: int, make: Runner, tmp: Path, streamed: bool = False
+) -> float:
+    return await throughput(make, base_url, tmp, threads, streamed)
 
 
-async def per_turn(make: Runner, base_url: str, tmp: Path, turns: int) -> float:
+async def per_turn(
+    make: Runner, base_url: str, tmp: Path, turns: int, streamed: bool = False
+) -> float:
     """Seconds per turn on one thread, turns one after another."""
     async with make(base_url, tmp) as g:
+        turn = g.streamed if streamed else g.turn
         await g.warm("solo")
-        await g.turn("solo", MESSAGES[0])  # first-call costs out of the measurement
+        await turn("solo", MESSAGES[0])  # first-call costs out of the measurement
         start = time.perf_counter()
         for i in range(turns):
-            await g.turn("solo", MESSAGES[i % len(MESSAGES)])
+            await turn("solo", MESSAGES[i % len(MESSAGES)])
         return (time.perf_counter() - start) / turns
 
 
@@ -208,6 +232,18 @@ async def measure(port: int, rounds: int, thread_counts: list[int], turns: int) 
                 (f"{n} threads, 200 ms", partial(_concurrent, slow, n)) for n in thread_counts
             ]
             cases.append(("overhead, 0 ms", lambda mk, d: per_turn(mk, fast, d, turns)))
+            # Token streaming, as the CLI and the dashboard use it: Ohm's astream against
+            # the bare graph's astream(stream_mode="messages").
+            top = max(thread_counts)
+            cases.append(
+                (f"{top} threads, 200 ms, streamed", partial(_concurrent, slow, top, streamed=True))
+            )
+            cases.append(
+                (
+                    "overhead, 0 ms, streamed",
+                    lambda mk, d: per_turn(mk, fast, d, turns, streamed=True),
+                )
+            )
             for label, run in cases:
                 got: dict[str, float] = {}
                 for name in order:
@@ -282,7 +318,10 @@ def main() -> None:
         "script. Every timed turn is routed: a classification and a specialist call (Ohm's "
         "local router is off here, so both make the same two model calls). "
         "*turns/s*: concurrent threads of 3 turns each, the server taking 200 ms per "
-        "request (higher is better; a ratio ≥ 1 means Ohm is at least as fast). *s/turn*: "
+        "request (higher is better; a ratio ≥ 1 means Ohm is at least as fast). Rows without "
+        "*streamed* call Ohm's `achat` and the bare graph's `ainvoke` (answers in one piece); "
+        "*streamed* rows consume Ohm's `astream` events and the bare graph's "
+        '`astream(stream_mode="messages")`, so every model answer is streamed. *s/turn*: '
         f"one thread, {args.turns} turns, the server answering at once, so the time is "
         "each graph's own overhead (lower is better; a ratio ≤ 1 means Ohm costs no more). "
         "Numbers: `bench/results/throughput.json`.\n\n" + table(summary),

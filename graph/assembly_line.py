@@ -269,12 +269,15 @@ class AssemblyLine:
         models: dict[str, str] | None = None,
         temperatures: dict[str, float] | None = None,
         wait: float | None = None,
+        deltas: bool = True,
     ) -> AsyncGenerator[OhmEvent, None]:
         """Run one turn and yield its events; the last is ``done`` or ``error``.
 
         One turn runs at a time per thread, across processes: when another holds the
         thread this waits up to ``wait`` seconds (default: not at all), then raises
-        :class:`ThreadBusy` before anything is saved."""
+        :class:`ThreadBusy` before anything is saved. With ``deltas=False`` no ``text``
+        events are produced and the models answer in one piece instead of streaming,
+        which costs a fraction of the CPU (see docs/benchmarks.md)."""
         check_message(message)
         await self.open()
         thread_id = thread or uuid.uuid4().hex[:12]
@@ -284,7 +287,7 @@ class AssemblyLine:
         async def turn() -> AsyncIterator[OhmEvent]:
             yield TurnStarted(project=project, thread_id=thread_id, message=message)
             async for ev in self._run(
-                {"messages": [HumanMessage(message)]}, self._config(thread_id), ctx
+                {"messages": [HumanMessage(message)]}, self._config(thread_id), ctx, deltas
             ):
                 yield ev
 
@@ -334,7 +337,7 @@ class AssemblyLine:
             yield final
 
     async def _run(
-        self, graph_input: Any, config: RunnableConfig, ctx: OhmContext
+        self, graph_input: Any, config: RunnableConfig, ctx: OhmContext, deltas: bool = True
     ) -> AsyncIterator[OhmEvent]:
         thread_id = str(config["configurable"]["thread_id"])
         events: list[OhmEvent] = []
@@ -354,7 +357,9 @@ class AssemblyLine:
                 graph_input,
                 config,
                 context=ctx,
-                stream_mode=["updates", "messages", "custom"],
+                # The "messages" mode is what makes the models stream: without a
+                # consumer for the text deltas, each answer comes back in one piece.
+                stream_mode=["updates", "messages", "custom"] if deltas else ["updates", "custom"],
             ):
                 mode, chunk = cast(tuple[str, Any], item)
                 if mode == "messages":
@@ -508,7 +513,9 @@ class AssemblyLine:
         return ErrorEvent(kind="internal", message=f"{name}: {_clip(str(exc), 300)}")
 
     async def achat(self, message: str, **kwargs: Any) -> TurnResult:
-        """Run one turn and return its result; raises TurnError when it cannot finish."""
+        """Run one turn and return its result; raises TurnError when it cannot finish.
+        The result carries no text deltas, so the models are not asked to stream."""
+        kwargs.setdefault("deltas", False)
         return await self._collect(self.astream(message, **kwargs), kwargs.get("thread"))
 
     async def _collect(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -33,6 +34,10 @@ def _isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[N
             monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("OHM_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.chdir(tmp_path)
+    # The CLI says once per process that the simulator answers; every test is a new "process".
+    driver = sys.modules.get("app.driver")
+    if driver is not None:
+        monkeypatch.setattr(driver, "_offline_noted", False)
     reset_factory()
     yield
     reset_factory()

@@ -301,8 +301,11 @@ async def test_a_key_echoed_by_the_service_is_masked_in_the_error(
         await rig.ask(mode)
     text = str(err.value) + repr(err.value.body) + err.value.response.text
     assert KEYS[0] not in text and mask(KEYS[0]) in text
+    # The request object lives on in the error: it holds no key, only the placeholder
+    # (or, with SDKs that keep authentication out of the request, no header at all).
     sent = dict(err.value.response.request.headers)
-    assert sent["authorization"] == "Bearer set-by-ohm-key-pool"
+    assert all(key not in str(sent) for key in KEYS)
+    assert sent.get("authorization") in (None, "Bearer set-by-ohm-key-pool")
 
 
 async def test_structured_output_rotates_like_plain_calls(server: OfflineServer, rig: Rig) -> None:

@@ -1,0 +1,113 @@
+"""The factory's models skip the OpenAI SDK's body transform; the request must not change."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx2
+import pytest
+from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, ToolMessage
+from langchain_core.tools import tool
+from langchain_openai import ChatOpenAI
+from pydantic import BaseModel, Field
+
+from providers.factory import OhmChatOpenAI
+
+
+@tool
+def read_part(part_id: str, fields: list[str] | None = None) -> str:
+    """Read a part from the catalog."""
+    return part_id
+
+
+class Decision(BaseModel):
+    """Which specialist answers."""
+
+    intent: str = Field(description="BOM, CODE, WIRING, DEBUG or CHAT")
+
+
+REPLY = {
+    "id": "chatcmpl-1",
+    "object": "chat.completion",
+    "created": 1,
+    "model": "m",
+    "choices": [
+        {
+            "index": 0,
+            "message": {
+                "role": "assistant",
+                "content": None,
+                "tool_calls": [
+                    {
+                        "id": "call_1",
+                        "type": "function",
+                        "function": {"name": "Decision", "arguments": '{"intent": "BOM"}'},
+                    }
+                ],
+            },
+            "finish_reason": "tool_calls",
+        }
+    ],
+}
+
+CONVERSATION = [
+    SystemMessage("You help makers. Ünïcode stays as it is: 3.3 V ± 5 %"),
+    HumanMessage("What parts do I need?"),
+    AIMessage("", tool_calls=[{"name": "read_part", "args": {"part_id": "bme280"}, "id": "c1"}]),
+    ToolMessage("bme280: 1.71–3.6 V", tool_call_id="c1"),
+    HumanMessage([{"type": "text", "text": "and this?"}]),
+]
+
+
+def _client(bodies: list[dict[str, Any]]) -> httpx2.AsyncClient:
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        bodies.append(json.loads(request.content))
+        return httpx2.Response(200, json=REPLY)
+
+    return httpx2.AsyncClient(transport=httpx2.MockTransport(handler))
+
+
+def _model(cls: type[ChatOpenAI], bodies: list[dict[str, Any]], **extra: Any) -> ChatOpenAI:
+    return cls(
+        model="m",
+        base_url="http://127.0.0.1:9/v1",
+        api_key="k",
+        max_retries=0,
+        http_async_client=_client(bodies),
+        **extra,
+    )
+
+
+@pytest.mark.parametrize("extra", [{}, {"extra_body": {"top_k": 5}}])
+async def test_tool_bound_request_is_byte_for_byte_the_sdk_one(extra: dict[str, Any]) -> None:
+    plain: list[dict[str, Any]] = []
+    ours: list[dict[str, Any]] = []
+    for cls, bodies in ((ChatOpenAI, plain), (OhmChatOpenAI, ours)):
+        model = _model(cls, bodies, **extra).bind_tools([read_part, Decision])
+        await model.ainvoke(CONVERSATION)
+    assert ours == plain
+    assert ours[0]["messages"][0]["content"].startswith("You help makers")
+    assert {t["function"]["name"] for t in ours[0]["tools"]} == {"read_part", "Decision"}
+    if extra:
+        assert ours[0]["top_k"] == 5
+
+
+async def test_structured_output_by_function_calling_still_parses() -> None:
+    plain: list[dict[str, Any]] = []
+    ours: list[dict[str, Any]] = []
+    got = []
+    for cls, bodies in ((ChatOpenAI, plain), (OhmChatOpenAI, ours)):
+        chooser = _model(cls, bodies).with_structured_output(Decision, method="function_calling")
+        got.append(await chooser.ainvoke(CONVERSATION[:2]))
+    assert ours == plain
+    assert got[1] == got[0] == Decision(intent="BOM")
+    assert ours[0]["tool_choice"]["function"]["name"] == "Decision"
+
+
+def test_transform_skipped_only_where_the_sdk_does_not_read_the_body_back() -> None:
+    model = OhmChatOpenAI(model="m", base_url="http://127.0.0.1:9/v1", api_key="k")
+    payload = model._get_request_payload(CONVERSATION[:2])
+    assert payload["messages"] == [] and len(payload["extra_body"]["messages"]) == 2
+    schema = model._get_request_payload(CONVERSATION[:2], response_format=Decision)
+    assert len(schema["messages"]) == 2 and "messages" not in (schema.get("extra_body") or {})
