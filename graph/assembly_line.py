@@ -25,6 +25,7 @@ from typing import Any, TypeVar, cast
 from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage, ToolMessage
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.types import StreamMode
 
 from nodes.agents import INTENT_TO_AGENT, SPECIALISTS, resolve_agent, resolve_intent
 from nodes.classifier import message_text
@@ -98,6 +99,12 @@ class CheckpointInfo:
 
     def as_dict(self) -> dict[str, Any]:
         return self.__dict__ | {"next": list(self.next)}
+
+
+def _opens(c: Checkpoint, by_id: dict[str, Checkpoint]) -> bool:
+    """True for the checkpoint that starts a turn: the step right after its input."""
+    parent = by_id.get(c.parent_id) if c.parent_id else None
+    return parent is not None and parent.source == "input"
 
 
 def _clip(text: str, n: int = 160) -> str:
@@ -347,6 +354,10 @@ class AssemblyLine:
         current_agent: str | None = None
         reply_cap = max_reply_chars()
         streamed: dict[str, int] = {}
+        # "checkpoints" hands over each checkpoint as it is saved; the last one is the
+        # turn's end, so its id and routing values need no read back from the database.
+        modes: list[StreamMode] = ["updates", "custom", "checkpoints"]
+        last_saved: dict[str, Any] | None = None
 
         def keep(ev: OhmEvent) -> OhmEvent:
             events.append(ev)
@@ -359,10 +370,12 @@ class AssemblyLine:
                 context=ctx,
                 # The "messages" mode is what makes the models stream: without a
                 # consumer for the text deltas, each answer comes back in one piece.
-                stream_mode=["updates", "messages", "custom"] if deltas else ["updates", "custom"],
+                stream_mode=[*modes, "messages"] if deltas else modes,
             ):
                 mode, chunk = cast(tuple[str, Any], item)
-                if mode == "messages":
+                if mode == "checkpoints":
+                    last_saved = chunk
+                elif mode == "messages":
                     msg, meta = chunk
                     node = meta.get("langgraph_node")
                     if (
@@ -431,19 +444,22 @@ class AssemblyLine:
             yield self._error_event(exc, thread_id)
             return
 
-        # The routing values and the checkpoint id are plain channels of the newest
-        # checkpoint: read its row rather than rebuilding the whole conversation.
-        saver = self.graph.checkpointer
-        assert isinstance(saver, BaseCheckpointSaver)
-        latest = await saver.aget_tuple(
-            {"configurable": {"thread_id": thread_id, "checkpoint_ns": ""}}
-        )
-        values = dict(latest.checkpoint["channel_values"]) if latest else {}
+        if last_saved is not None:
+            values = dict(last_saved.get("values") or {})
+            checkpoint_id = last_saved["config"]["configurable"].get("checkpoint_id")
+        else:  # nothing ran (a resume with nothing left): read the newest checkpoint's row
+            saver = self.graph.checkpointer
+            assert isinstance(saver, BaseCheckpointSaver)
+            latest = await saver.aget_tuple(
+                {"configurable": {"thread_id": thread_id, "checkpoint_ns": ""}}
+            )
+            values = dict(latest.checkpoint["channel_values"]) if latest else {}
+            checkpoint_id = latest.config["configurable"].get("checkpoint_id") if latest else None
         ohm_meta = (final.response_metadata.get("ohm") if final is not None else None) or {}
         result = TurnResult(
             project=ctx.project,
             thread_id=thread_id,
-            checkpoint_id=(latest.config["configurable"].get("checkpoint_id") if latest else None),
+            checkpoint_id=checkpoint_id,
             intent=values.get("intent"),
             agent=values.get("agent"),
             route=values.get("route"),
@@ -593,18 +609,22 @@ class AssemblyLine:
         return out
 
     async def _turn_base(self, thread_id: str, checkpoint_id: str) -> Checkpoint:
-        """The checkpoint where ``checkpoint_id``'s turn was routed (entry's output)."""
+        """The checkpoint where ``checkpoint_id``'s turn was routed: classify's output (on
+        threads saved with an ``entry`` step, entry's output)."""
         found, by_id = await self._find(thread_id, checkpoint_id)
         cur: Checkpoint | None = found
         while cur is not None and cur.source != "input":
             # Stop at the turn's input checkpoint: walking further would fork the turn before.
             parent = by_id.get(cur.parent_id) if cur.parent_id else None
-            if parent is not None and parent.next == ("entry",):
+            if parent is None:
+                break
+            routed_here = parent.next == ("classify",) and _opens(parent, by_id)
+            if parent.next == ("entry",) or routed_here:
                 return cur
             cur = parent
         raise StoreError(
             f"checkpoint {checkpoint_id!r} comes before its turn was routed; fork from the "
-            "turn's entry or classify checkpoint or a later one"
+            "turn's classify checkpoint or a later one"
         )
 
     async def areplay_stream(

@@ -1,13 +1,21 @@
 """The assembly line as a graph, assembled top to bottom like the picture in the docs:
 
-    START → entry ─┬─ first message ──────────────→ project_initializer ⇄ tools
-                   ├─ forced agent ───────────────→ <that specialist>   ⇄ tools
-                   └─ otherwise → classify ─(intent)→ bom_generator | code_generator |
-                                                       wiring_diagram | debugger |
-                                                       conversational  ⇄ tools → END
+    START → classify ─┬─ project with no brief yet ─→ project_initializer ⇄ tools
+                      ├─ forced agent ──────────────→ <that specialist>   ⇄ tools
+                      └─ otherwise, by intent ──────→ bom_generator | code_generator |
+                                                      wiring_diagram | debugger |
+                                                      conversational  ⇄ tools → END
 
-Routing uses conditional edges (not ``Command(goto=...)``) so a fork made with
-``update_state(..., as_node="classify")`` knows where to continue.
+``classify`` opens the turn (checks the message, resets the per-turn values) and routes
+it in the same step: a forced agent or a first message needs no model call, every other
+message goes to the local router or the orchestrator model. One step, not two, because
+each step costs a checkpoint write. Routing uses conditional edges (not
+``Command(goto=...)``) so a fork made with ``update_state(..., as_node="classify")`` knows
+where to continue.
+
+Threads saved before this shape have an ``entry`` step in front of ``classify``; the
+``entry`` node stays (with no edge into it) so that a turn stopped there, or a recorded
+checkpoint waiting for it, still resumes and replays.
 """
 
 from __future__ import annotations
@@ -101,11 +109,21 @@ async def store_of(deps: Deps) -> ArtifactStore:
 _opened: weakref.WeakKeyDictionary[Deps, ArtifactStore] = weakref.WeakKeyDictionary()
 
 
+def _begun_by_entry(state: OhmState) -> bool:
+    """True for a turn whose older ``entry`` step already ran (it cleared ``route``): a
+    finished turn always leaves a route behind, and a first message never reaches the
+    classifier, so an unset route with earlier replies means the turn was opened."""
+    messages = state.get("messages") or []
+    return state.get("route") is None and any(isinstance(m, AIMessage) for m in messages[:-1])
+
+
 def build_graph(deps: Deps | None = None) -> OhmGraph:
     """The uncompiled graph; ``deps`` defaults to the real model factory and store."""
     deps = deps or default_deps()
 
-    async def entry(state: OhmState, runtime: Runtime[OhmContext]) -> dict[str, Any]:
+    async def begin_turn(state: OhmState, runtime: Runtime[OhmContext]) -> dict[str, Any]:
+        """Check the turn's message and reset the per-turn values; with a forced agent or
+        a first message, also choose the agent (no model call needed)."""
         ctx = _context(runtime)
         messages = state.get("messages") or []
         if not messages or not isinstance(messages[-1], HumanMessage):
@@ -151,31 +169,39 @@ def build_graph(deps: Deps | None = None) -> OhmGraph:
             }
         return update
 
-    def after_entry(state: OhmState) -> str:
-        return state.get("agent") or "classify"
-
     async def classify(state: OhmState, runtime: Runtime[OhmContext]) -> dict[str, Any]:
+        if _begun_by_entry(state):
+            update: dict[str, Any] = {}
+            previous = state.get("previous_agent")
+        else:
+            update = await begin_turn(state, runtime)
+            if update.get("agent"):
+                return update
+            previous = update["previous_agent"]
         ctx = _context(runtime)
         with provider_events(runtime):
-            return await route_intent(
+            decision = await route_intent(
                 deps.models,
                 list(state.get("messages") or []),
-                state.get("previous_agent"),
+                previous,
                 ctx.models,
                 ctx.temperatures,
             )
+        return {**update, **decision}
 
-    def by_intent(state: OhmState) -> str:
+    def by_agent(state: OhmState) -> str:
+        agent = state.get("agent")
+        if agent in SPECIALISTS:
+            return str(agent)
         return INTENT_TO_AGENT.get(state.get("intent") or "", "conversational")
 
     builder: OhmGraph = StateGraph(OhmState, context_schema=OhmContext, input_schema=InputState)
-    builder.add_node("entry", entry)
     builder.add_node("classify", classify)
-    builder.add_edge(START, "entry")
-    builder.add_conditional_edges("entry", after_entry, ["classify", *SPECIALISTS])
-    builder.add_conditional_edges(
-        "classify", by_intent, [a for a in SPECIALISTS if a != "project_initializer"]
-    )
+    builder.add_edge(START, "classify")
+    builder.add_conditional_edges("classify", by_agent, list(SPECIALISTS))
+    # Older threads' first step (see the module docstring): it does classify's work.
+    builder.add_node("entry", classify)
+    builder.add_conditional_edges("entry", by_agent, list(SPECIALISTS))
     for name in SPECIALISTS:
         _add_specialist(builder, name, deps)
     return builder

@@ -19,11 +19,12 @@ import logging
 import os
 import socket
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Connection, Table, bindparam, delete, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from .models import Thread, ThreadLease
@@ -98,6 +99,64 @@ class ThreadLeases:
         self.lease_s = lease_s if lease_s is not None else lease_seconds()
         # Waiters in this process wake as soon as a local turn gives its thread back.
         self._released: dict[str, asyncio.Event] = {}
+        self._statements: dict[str, Any] = {}
+
+    # Every turn takes and gives back a lease, so these two run as prepared Core
+    # statements on a bare connection: building them and an ORM session each time cost
+    # more CPU than the database work (about 2.3 ms against 0.6 ms per turn here).
+
+    @contextlib.contextmanager
+    def _write(self) -> Iterator[Connection]:
+        """A short write transaction; on SQLite it takes the write lock at BEGIN."""
+        with self.store.engine.connect() as conn:
+            if self.store.engine.dialect.name == "sqlite":
+                conn.info["ohm_write"] = True
+            with conn.begin():
+                yield conn
+
+    def _statement(self, name: str) -> Any:
+        stmt = self._statements.get(name)
+        if stmt is not None:
+            return stmt
+        from sqlalchemy.dialects import postgresql, sqlite
+
+        table = cast(Table, ThreadLease.__table__)
+        when = table.c.started_at.type
+        if name in ("sqlite", "postgresql"):
+            insert = sqlite.insert if name == "sqlite" else postgresql.insert
+            values = insert(table).values(
+                thread_id=bindparam("thread_id"),
+                owner=bindparam("owner"),
+                started_at=bindparam("now", type_=when),
+                expires_at=bindparam("expires", type_=when),
+            )
+            stmt = values.on_conflict_do_update(
+                index_elements=[table.c.thread_id],
+                set_={
+                    "owner": values.excluded.owner,
+                    "started_at": values.excluded.started_at,
+                    "expires_at": values.excluded.expires_at,
+                },
+                where=(table.c.expires_at <= bindparam("now", type_=when))
+                | (table.c.owner == bindparam("owner")),
+            ).returning(table.c.owner)
+        elif name == "holder_start":
+            stmt = select(table.c.started_at).where(table.c.thread_id == bindparam("thread_id"))
+        elif name == "release":
+            stmt = delete(table).where(
+                table.c.thread_id == bindparam("thread_id"), table.c.owner == bindparam("owner")
+            )
+        elif name == "touch":
+            threads = cast(Table, Thread.__table__)
+            stmt = (
+                update(threads)
+                .where(threads.c.id == bindparam("thread_id"))
+                .values(updated_at=bindparam("now", type_=threads.c.updated_at.type))
+            )
+        else:
+            raise KeyError(name)
+        self._statements[name] = stmt
+        return stmt
 
     # ---------------------------------------------------------------- database
 
@@ -110,29 +169,21 @@ class ThreadLeases:
 
     def _upsert(self, thread_id: str, owner: str, dialect: str) -> Lease | datetime:
         """One statement: insert the lease, or take over one that ran out (or is ours)."""
-        from sqlalchemy.dialects import postgresql, sqlite
-
-        insert = sqlite.insert if dialect == "sqlite" else postgresql.insert
         now = _now()
-        expires = now + timedelta(seconds=self.lease_s)
-        values = insert(ThreadLease).values(
-            thread_id=thread_id, owner=owner, started_at=now, expires_at=expires
-        )
-        stmt = values.on_conflict_do_update(
-            index_elements=[ThreadLease.thread_id],
-            set_={
-                "owner": values.excluded.owner,
-                "started_at": values.excluded.started_at,
-                "expires_at": values.excluded.expires_at,
-            },
-            where=(ThreadLease.expires_at <= now) | (ThreadLease.owner == owner),
-        ).returning(ThreadLease.owner)
+        params = {
+            "thread_id": thread_id,
+            "owner": owner,
+            "now": now,
+            "expires": now + timedelta(seconds=self.lease_s),
+        }
         try:
-            with self.store.transaction() as s:
-                if s.execute(stmt).first() is not None:
+            with self._write() as conn:
+                if conn.execute(self._statement(dialect), params).first() is not None:
                     return Lease(thread_id, owner, now)
-                row = s.get(ThreadLease, thread_id)
-                return _aware(row.started_at) if row is not None else now
+                started = conn.execute(
+                    self._statement("holder_start"), {"thread_id": thread_id}
+                ).scalar()
+                return _aware(started) if started is not None else now
         except OperationalError as exc:
             raise StoreError(f"cannot take the thread's lease: {exc.orig}") from None
 
@@ -185,15 +236,12 @@ class ThreadLeases:
 
     def release_sync(self, lease: Lease) -> None:
         """Give the thread back and mark it as active now (one transaction)."""
-        with self.store.transaction() as s:
-            gone = s.execute(
-                delete(ThreadLease).where(
-                    ThreadLease.thread_id == lease.thread_id, ThreadLease.owner == lease.owner
-                )
-            )
-            if getattr(gone, "rowcount", 0):
-                s.execute(
-                    update(Thread).where(Thread.id == lease.thread_id).values(updated_at=_now())
+        key = {"thread_id": lease.thread_id, "owner": lease.owner}
+        with self._write() as conn:
+            gone = conn.execute(self._statement("release"), key)
+            if gone.rowcount:
+                conn.execute(
+                    self._statement("touch"), {"thread_id": lease.thread_id, "now": _now()}
                 )
 
     def holder(self, thread_id: str) -> tuple[str, datetime, datetime] | None:

@@ -82,7 +82,8 @@ def test_history_replay_and_fork_from_the_cli() -> None:
     assert code == 0
     (hist,) = lines(out)
     assert {"step", "node", "intent", "agent", "checkpoint_id"} <= set(hist[0])
-    classify = next(h for h in hist if h["node"] == "classify")
+    # The second turn's routing step (the first one sent the kickoff to the initializer).
+    classify = next(h for h in hist if h["node"] == "classify" and h["agent"] == "bom_generator")
     code, out, err = ohm(
         "replay",
         "--thread",

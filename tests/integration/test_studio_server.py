@@ -249,10 +249,8 @@ async def test_studio_draws_every_route_and_offers_the_context_with_defaults(
         tools = f"{agent}_tools"
         assert (agent, tools, True) in edges and (tools, agent, False) in edges
         assert (agent, "__end__", True) in edges
-        assert ("entry", agent, True) in edges
-        if agent != "project_initializer":
-            assert ("classify", agent, True) in edges
-    assert ("entry", "classify", True) in edges
+        assert ("classify", agent, True) in edges
+    assert ("__start__", "classify", False) in edges
 
     schemas = await client.assistants.get_schemas(assistant["assistant_id"])
     context = schemas["context_schema"]
@@ -269,10 +267,10 @@ async def test_a_studio_thread_routes_writes_artifacts_and_replays_in_ohms_data_
     thread_id = (await client.threads.create())["thread_id"]
 
     kickoff = await _stream_turn(client, thread_id, KICKOFF)
-    assert kickoff[:2] == ["entry", "project_initializer"]
+    assert kickoff[:2] == ["classify", "project_initializer"]
     assert "project_initializer_tools" in kickoff
     parts = await _stream_turn(client, thread_id, "What parts do I need?")
-    assert parts[:3] == ["entry", "classify", "bom_generator"]
+    assert parts[:2] == ["classify", "bom_generator"]
     state = await client.threads.get_state(thread_id)
     assert (state["values"]["agent"], state["values"]["intent"]) == ("bom_generator", "BOM")
 
@@ -298,7 +296,9 @@ async def test_a_studio_thread_routes_writes_artifacts_and_replays_in_ohms_data_
 
         # Replay the parts turn from its routing checkpoint through the server: a new
         # branch with a new BOM version, the recorded one untouched.
-        routed = next(h for h in ohm_history if h["node"] == "classify")
+        routed = next(
+            h for h in ohm_history if h["node"] == "classify" and h["next"] == ["bom_generator"]
+        )
         first_bom = store.history("default", "bom")
         replayed = await client.runs.wait(
             thread_id, "ohm", input=None, checkpoint_id=routed["checkpoint_id"]
@@ -310,12 +310,12 @@ async def test_a_studio_thread_routes_writes_artifacts_and_replays_in_ohms_data_
 
         # Fork the same turn as Studio's state editor does: the classifier's output is
         # replaced and the run continues to the wiring specialist.
-        entry = next(h for h in ohm_history if h["node"] == "entry" and h["next"] == ["classify"])
+        opening = [h for h in ohm_history if h["next"] == ["classify"]][-1]
         forked = await client.threads.update_state(
             thread_id,
             {"intent": "WIRING", "agent": "wiring_diagram", "route": "forced"},
             as_node="classify",
-            checkpoint_id=entry["checkpoint_id"],
+            checkpoint_id=opening["checkpoint_id"],
         )
         result = await client.runs.wait(
             thread_id, "ohm", input=None, checkpoint_id=forked["checkpoint"]["checkpoint_id"]
