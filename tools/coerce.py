@@ -41,7 +41,9 @@ def unfence(text: str) -> str:
     """The text inside a fenced code block, or the text itself when it is not fenced."""
     t = text.strip()
     m = _FENCE.match(t)
-    return m.group(1).strip() if m else t
+    if m is None or re.search(r"^\s*```", m.group(1), re.M):
+        return t  # not one block: several blocks in a document are the document
+    return m.group(1).strip()
 
 
 def json_text(value: Any) -> Any:

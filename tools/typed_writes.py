@@ -84,7 +84,8 @@ def _language(value: Any) -> Any:
 def _code_text(value: Any) -> Any:
     """File text sent inside one fenced block: the block's inside is the file."""
     if isinstance(value, str) and value.lstrip().startswith("```"):
-        return unfence(value) + "\n"
+        inner = unfence(value)
+        return inner + "\n" if inner != value.strip() else value
     return value
 
 

@@ -89,6 +89,10 @@ def test_artifact_fields_at_the_top_level_are_the_artifact() -> None:
         {"components": [{"id": "mcu", "part": "esp32-devkit-v1"}], "merge": "merge"}
     )
     assert args.merge == "merge" and args.wiring.components[0].id == "mcu"
+    legacy = WriteBomArgs.model_validate(
+        {"artifact_type": "bom", "content": {"components": [PART]}}
+    )
+    assert legacy.bom.components[0].name == "ESP32 dev board"
 
 
 @pytest.mark.parametrize(
@@ -279,3 +283,15 @@ def test_the_wiring_prompt_keeps_unknown_parts_unknown() -> None:
     prompt = " ".join(AGENTS["wiring_diagram"].prompt.split())
     assert "closest catalog part" not in prompt
     assert "reported as unknown, never swapped" in prompt
+
+
+def test_a_document_with_several_code_blocks_is_kept_as_written() -> None:
+    from tools.typed_writes import WriteDocumentArgs
+
+    doc = "```\nfirst\n```\n\nBetween the blocks.\n\n```\nsecond\n```"
+    args = WriteDocumentArgs.model_validate({"kind": "prd", "markdown": doc})
+    assert args.markdown == doc
+    fenced = WriteDocumentArgs.model_validate(
+        {"kind": "prd", "markdown": "```markdown\n# PRD\n```"}
+    )
+    assert fenced.markdown == "# PRD\n"
