@@ -43,6 +43,7 @@ from persistence.store import (
     validate_thread_id,
 )
 from providers.keypool import ProviderError
+from tools.results import outcome_of
 
 from .builder import CompiledOhmGraph, compile_graph, recursion_limit
 from .context import OhmContext
@@ -139,27 +140,9 @@ def _service_detail(exc: Exception) -> str:
 
 
 def _tool_summary(msg: ToolMessage) -> tuple[bool, str]:
-    text = message_text(msg)
-    try:
-        data = json.loads(text)
-    except (json.JSONDecodeError, TypeError):
-        return (msg.status != "error"), _clip(text)
-    if not isinstance(data, dict):
-        return True, _clip(text)
-    if not data.get("ok", True):
-        return False, _clip(str(data.get("error", "failed")))
-    if "written" in data:
-        parts = [
-            f"{w['type']}{' ' + w['path'] if w.get('path') else ''} v{w['version']}"
-            for w in data["written"]
-        ]
-        errors = sum(1 for f in data.get("findings") or [] if f.get("severity") == "error")
-        return True, "wrote " + ", ".join(parts) + (f"; {errors} check error(s)" if errors else "")
-    if "artifacts" in data:
-        return True, f"{len(data['artifacts'])} artifact(s)"
-    if "exists" in data:
-        return True, "found" if data["exists"] else "not found"
-    return True, _clip(text)
+    """Whether the call worked and one short line about it, from its typed outcome."""
+    outcome = outcome_of(msg)
+    return outcome.ok, _clip(outcome.summary)
 
 
 class AssemblyLine:

@@ -66,8 +66,12 @@ AGENT_ALIASES: dict[str, str] = {
 Route = Literal["initializer", "classifier", "local", "forced", "fallback"]
 
 READ_TOOLS = ("read", "list_artifacts", "run_checks", "parts_catalog")
-WRITE_TOOLS = ("read", "write", "delete", "list_artifacts")
-DESIGN_TOOLS = (*WRITE_TOOLS, "parts_catalog")
+# Each agent is bound to the typed write tools of what it writes (tools/typed_writes.py).
+WRITE_TOOLS = ("read", "write_document", "delete", "list_artifacts")
+DESIGN_TOOLS = ("read", "delete", "list_artifacts", "parts_catalog")
+BOM_TOOLS = (*DESIGN_TOOLS, "write_bom")
+WIRING_TOOLS = (*DESIGN_TOOLS, "write_wiring")
+CODE_TOOLS = (*DESIGN_TOOLS, "write_code", "write_code_files")
 
 
 @dataclass(frozen=True)
@@ -83,7 +87,8 @@ class AgentSpec:
 
     @property
     def prompt(self) -> str:
-        return load_prompt(self.name)
+        """The system prompt, with the agent's own step budget filled in."""
+        return load_prompt(self.name).replace("{max_steps}", str(self.max_steps))
 
 
 _SONNET = "anthropic/claude-sonnet-4-5"
@@ -95,9 +100,9 @@ AGENTS: dict[str, AgentSpec] = {
         AgentSpec("orchestrator", "Orchestrator", _FLASH, 0.0, 200, ()),
         AgentSpec("project_initializer", "Project kickoff", _SONNET, 0.7, 2000, WRITE_TOOLS),
         AgentSpec("conversational", "Conversation", _SONNET, 0.6, 2500, WRITE_TOOLS),
-        AgentSpec("bom_generator", "Parts list", _SONNET, 0.2, 4000, DESIGN_TOOLS, max_steps=8),
-        AgentSpec("code_generator", "Firmware", _SONNET, 0.2, 8000, DESIGN_TOOLS, max_steps=10),
-        AgentSpec("wiring_diagram", "Wiring", _SONNET, 0.2, 4000, DESIGN_TOOLS, max_steps=8),
+        AgentSpec("bom_generator", "Parts list", _SONNET, 0.2, 4000, BOM_TOOLS, max_steps=8),
+        AgentSpec("code_generator", "Firmware", _SONNET, 0.2, 8000, CODE_TOOLS, max_steps=10),
+        AgentSpec("wiring_diagram", "Wiring", _SONNET, 0.2, 4000, WIRING_TOOLS, max_steps=8),
         AgentSpec("debugger", "Debugger", _SONNET, 0.3, 3000, READ_TOOLS, max_steps=10),
     )
 }

@@ -8,13 +8,13 @@ and the current turn in full (tool calls and results included).
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from typing import Any
 
 from langchain_core.messages import AIMessage, AnyMessage, HumanMessage, SystemMessage, ToolMessage
 
 from persistence.store import VersionView, parse_as_of
+from tools.results import outcome_of
 
 from .agents import AGENTS, agent_spec
 from .classifier import message_text
@@ -85,22 +85,14 @@ def _turn_writes(turn: list[AnyMessage]) -> tuple[list[str], list[str]]:
     written: list[str] = []
     errors_by_kind: dict[str, list[str]] = {}
     for m in turn:
-        if not (isinstance(m, ToolMessage) and m.name in ("write", "delete")):
+        if not isinstance(m, ToolMessage):
             continue
-        try:
-            data = json.loads(message_text(m))
-        except (json.JSONDecodeError, TypeError):
-            continue
-        saved = [w for w in data.get("written", []) or [data.get("deleted") or {}] if w]
-        for w in saved:
-            written.append(
-                f"{w.get('type')}{' ' + w['path'] if w.get('path') else ''} v{w.get('version')}"
-            )
-        for kind in {str(w.get("type")) for w in saved}:
+        outcome = outcome_of(m)
+        for w in outcome.written:
+            written.append(f"{w.type}{' ' + w.path if w.path else ''} v{w.version}")
+        for kind in {w.type for w in outcome.written}:
             errors_by_kind[kind] = [
-                f"{f.get('rule')}: {f.get('message')}"
-                for f in data.get("findings") or []
-                if f.get("severity") == "error"
+                f"{f.get('rule')}: {f.get('message')}" for f in outcome.check_errors
             ]
     return written, [e for errs in errors_by_kind.values() for e in errs]
 

@@ -1,4 +1,8 @@
-"""The artifact tools the specialists call: read, write, delete and list_artifacts.
+"""The artifact tools the specialists call: read, delete, list_artifacts and the writes.
+
+The typed write tools (``write_bom``, ``write_wiring``, ``write_code``, ...) live in
+``tools/typed_writes.py``; the generic ``write`` here is kept for conversations recorded
+before them and is bound to no agent.
 
 The project a tool acts on comes from the run's context, never from the model's
 arguments, so no model output can reach another project. Every result, including a
@@ -22,6 +26,7 @@ from persistence.store import ArtifactStore, StoreError, VersionView, WriteMeta,
 
 from .catalog_tool import build_catalog_tool
 from .merge import combine_structured, combine_text
+from .results import ToolOutcome, WrittenVersion, written_summary
 from .schemas import (
     STRUCTURED_TYPES,
     ArtifactContentError,
@@ -86,7 +91,9 @@ def visible_versions(
     return st.visible(project, parse_as_of(_ctx_value(runtime, "as_of")), run_id)
 
 
-def batch_writes(runtime: ToolRuntime, exclude: str | None) -> dict[tuple[str, str], str]:
+def batch_writes(
+    runtime: ToolRuntime, exclude: str | None, store: ArtifactStore | None = None
+) -> dict[tuple[str, str], str]:
     """Full replacements written by the other tool calls of the model's current message.
 
     ToolNode runs a message's calls concurrently; knowing what the siblings write lets
@@ -97,9 +104,23 @@ def batch_writes(runtime: ToolRuntime, exclude: str | None) -> dict[tuple[str, s
     messages = state.get("messages") or []
     last = next((m for m in reversed(messages) if isinstance(m, AIMessage)), None)
     out: dict[tuple[str, str], str] = {}
+    from .typed_writes import TYPED_WRITES
+
+    project = ""
     for tc in last.tool_calls if last is not None else []:
         args = tc.get("args") or {}
-        if tc.get("name") != "write" or tc.get("id") == exclude:
+        if tc.get("id") == exclude:
+            continue
+        spec = TYPED_WRITES.get(str(tc.get("name")))
+        if spec is not None and spec.pending is not None and store is not None:
+            project = project or run_scope(runtime, "")[0]
+            try:
+                parsed = spec.args.model_validate(args)
+                out.update(spec.pending(parsed, store, project))
+            except (ArtifactContentError, ValueError):
+                pass  # that call reports its own error; check against what is stored
+            continue
+        if tc.get("name") != "write":
             continue
         if args.get("merge_strategy", "replace") != "replace":
             continue
@@ -117,12 +138,37 @@ def batch_writes(runtime: ToolRuntime, exclude: str | None) -> dict[tuple[str, s
     return out
 
 
-def _result(payload: dict[str, Any]) -> str:
-    return json.dumps(payload, ensure_ascii=False, default=str)
+Result = tuple[str, dict[str, Any]]
 
 
-def _error(message: str, **extra: Any) -> str:
-    return _result({"ok": False, "error": message, **extra})
+def _result(payload: dict[str, Any], summary: str = "") -> Result:
+    out = ToolOutcome(ok=bool(payload.get("ok", True)), summary=summary)
+    return json.dumps(payload, ensure_ascii=False, default=str), out.as_artifact()
+
+
+def _error(message: str, **extra: Any) -> Result:
+    text = json.dumps({"ok": False, "error": message, **extra}, ensure_ascii=False)
+    return text, ToolOutcome(ok=False, summary=message, error=message).as_artifact()
+
+
+def emit_written(
+    runtime: ToolRuntime, written: list[tuple[VersionView, bool]], findings: list[dict[str, Any]]
+) -> None:
+    """One ``artifact_written`` event per saved version, for the caller's stream."""
+    errors = sum(1 for f in findings if f.get("severity") == "error")
+    for v, created in written:
+        _emit(
+            runtime,
+            {
+                "event": "artifact_written",
+                "artifact_type": v.type,
+                "path": v.path or None,
+                "version": v.version,
+                "created": created,
+                "deleted": v.deleted,
+                "findings": errors,
+            },
+        )
 
 
 def _path_for(artifact_type: str, path: str | None) -> str:
@@ -158,8 +204,8 @@ def build_tools(
 ) -> list[BaseTool]:
     """The tools ``agent`` may use, bound to the artifact store."""
 
-    @tool("list_artifacts")
-    def list_artifacts(runtime: Runtime) -> str:
+    @tool("list_artifacts", response_format="content_and_artifact")
+    def list_artifacts(runtime: Runtime) -> Result:
         """List the project's artifacts: type, path (for code), latest version and writer."""
         project, meta = run_scope(runtime, agent)
         rows = [
@@ -174,9 +220,11 @@ def build_tools(
             }
             for v in visible_versions(store(), runtime, project, meta.run_id)
         ]
-        return _result({"ok": True, "project": project, "artifacts": rows})
+        return _result(
+            {"ok": True, "project": project, "artifacts": rows}, f"{len(rows)} artifact(s)"
+        )
 
-    @tool("read")
+    @tool("read", response_format="content_and_artifact")
     def read(
         artifact_type: Annotated[ArtifactType, Field(description="Which artifact to read.")],
         runtime: Runtime,
@@ -187,7 +235,7 @@ def build_tools(
         version: Annotated[
             int | None, Field(description="A past version number; empty for the latest.", ge=1)
         ] = None,
-    ) -> str:
+    ) -> Result:
         """Read an artifact of this project (the latest version unless one is given)."""
         project, meta = run_scope(runtime, agent)
         st = store()
@@ -195,7 +243,7 @@ def build_tools(
         if artifact_type == "code" and not path:
             files = [v for v in seen if v.type == "code"]
             if not files:
-                return _result({"ok": True, "exists": False, "files": []})
+                return _result({"ok": True, "exists": False, "files": []}, "not found")
             return _result(
                 {
                     "ok": True,
@@ -209,7 +257,8 @@ def build_tools(
                         }
                         for f in files
                     ],
-                }
+                },
+                f"found {len(files)} code file(s)",
             )
         p = _path_for(artifact_type, path)
         v = (
@@ -218,7 +267,10 @@ def build_tools(
             else next((x for x in seen if x.type == artifact_type and x.path == p), None)
         )
         if v is None or v.deleted:
-            return _result({"ok": True, "exists": False, "type": artifact_type, "path": p or None})
+            return _result(
+                {"ok": True, "exists": False, "type": artifact_type, "path": p or None},
+                "not found",
+            )
         content: Any = v.content
         if artifact_type in STRUCTURED_TYPES:
             content = json.loads(v.content)
@@ -235,10 +287,11 @@ def build_tools(
                 "agent": v.agent,
                 "content": content,
                 "findings": v.findings,
-            }
+            },
+            "found",
         )
 
-    @tool("write")
+    @tool("write", response_format="content_and_artifact")
     def write(
         artifact_type: Annotated[ArtifactType, Field(description="Which artifact to write.")],
         content: Annotated[
@@ -268,7 +321,7 @@ def build_tools(
         language: Annotated[
             str | None, Field(description="For code only: cpp, c, ini, python, json ...")
         ] = None,
-    ) -> str:
+    ) -> Result:
         """Save a new version of a project artifact. Earlier versions are always kept."""
         project, meta = run_scope(runtime, agent)
         st = store()
@@ -284,43 +337,20 @@ def build_tools(
         findings: list[dict[str, Any]] = []
         if checker and artifact_type in ("bom", "wiring", "code"):
             try:
-                pending = batch_writes(runtime, exclude=runtime.tool_call_id)
+                pending = batch_writes(runtime, exclude=runtime.tool_call_id, store=st)
                 findings = checker(st, project, [v for v, _ in written], pending)
             except Exception as exc:  # a broken check must not lose the write
                 log.exception("checks failed")
                 findings = [{"rule": "check-failed", "severity": "info", "message": str(exc)}]
-        for v, created in written:
-            _emit(
-                runtime,
-                {
-                    "event": "artifact_written",
-                    "artifact_type": v.type,
-                    "path": v.path or None,
-                    "version": v.version,
-                    "created": created,
-                    "deleted": v.deleted,
-                    "findings": sum(1 for f in findings if f.get("severity") == "error"),
-                },
-            )
-        errors = [f for f in findings if f.get("severity") == "error"]
-        payload: dict[str, Any] = {
-            "ok": True,
-            "written": [_written(v, c) for v, c in written],
-            "findings": findings,
-        }
-        if errors:
-            payload["next"] = (
-                f"{len(errors)} error(s) found by Ohm's checks: fix them and write again "
-                "before you answer."
-            )
-        return _result(payload)
+        emit_written(runtime, written, findings)
+        return finish(written, findings)
 
-    @tool("delete")
+    @tool("delete", response_format="content_and_artifact")
     def delete(
         artifact_type: Annotated[ArtifactType, Field(description="Which artifact to delete.")],
         runtime: Runtime,
         path: Annotated[str | None, Field(description="For code only: the file path.")] = None,
-    ) -> str:
+    ) -> Result:
         """Delete an artifact. Its past versions stay readable in the history."""
         project, meta = run_scope(runtime, agent)
         try:
@@ -331,30 +361,32 @@ def build_tools(
         if st.latest(project, artifact_type, p) is None:
             return _error(f"there is no {artifact_type}{' ' + p if p else ''} to delete")
         out = st.write(project, artifact_type, lambda _prev: "", path=p, meta=meta, deleted=True)
-        _emit(
-            runtime,
-            {
-                "event": "artifact_written",
-                "artifact_type": artifact_type,
-                "path": p or None,
-                "version": out.version.version,
-                "created": out.created,
-                "deleted": True,
-                "findings": 0,
-            },
+        emit_written(runtime, [(out.version, out.created)], [])
+        text = json.dumps({"ok": True, "deleted": _written(out.version, out.created)})
+        version = WrittenVersion(
+            type=artifact_type, path=p or None, version=out.version.version, deleted=True
         )
-        return _result({"ok": True, "deleted": _written(out.version, out.created)})
+        outcome = ToolOutcome(summary=written_summary([version], []), written=[version])
+        return text, outcome.as_artifact()
 
-    @tool("run_checks")
-    def run_checks(runtime: Runtime) -> str:
+    @tool("run_checks", response_format="content_and_artifact")
+    def run_checks(runtime: Runtime) -> Result:
         """Run Ohm's electrical, parts-list and firmware checks across the whole project
         (wiring against catalog facts, BOM against wiring, firmware against wiring)."""
         project, _ = run_scope(runtime, agent)
         if project_checker is None:
             return _error("checks are not available in this installation")
-        return _result({"ok": True, **project_checker(store(), project)})
+        report = project_checker(store(), project)
+        text, _ = _result({"ok": True, **report})
+        findings = [f for f in report.get("findings") or [] if isinstance(f, dict)]
+        errors = sum(1 for f in findings if f.get("severity") == "error")
+        outcome = ToolOutcome(summary=f"{errors} check error(s)", findings=findings)
+        return text, outcome.as_artifact()
 
-    available = {
+    from .typed_writes import TYPED_WRITES, WriteDeps, build_typed_write, finish
+
+    deps = WriteDeps(agent=agent, store=store, checker=checker)
+    fixed: dict[str, BaseTool] = {
         "list_artifacts": list_artifacts,
         "read": read,
         "write": write,
@@ -362,7 +394,13 @@ def build_tools(
         "run_checks": run_checks,
         "parts_catalog": build_catalog_tool(),
     }
-    return [available[n] for n in names if n in available]
+    out: list[BaseTool] = []
+    for n in names:
+        if n in fixed:
+            out.append(fixed[n])
+        elif n in TYPED_WRITES:
+            out.append(build_typed_write(TYPED_WRITES[n], deps))
+    return out
 
 
 def _write_doc(

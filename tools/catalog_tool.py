@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 from langchain_core.tools import BaseTool, tool
 from pydantic import Field
 
+from .results import ToolOutcome
+
 if TYPE_CHECKING:
     from tools.checks.catalog import Catalog, Part
 
@@ -86,7 +88,7 @@ def search(catalog: Catalog, query: str) -> list[Part]:
 
 
 def build_catalog_tool() -> BaseTool:
-    @tool("parts_catalog")
+    @tool("parts_catalog", response_format="content_and_artifact")
     def parts_catalog(
         query: Annotated[
             str,
@@ -95,7 +97,7 @@ def build_catalog_tool() -> BaseTool:
                 "or a few words (e.g. 'ultrasonic distance', 'relay module', '5 V supply')."
             ),
         ],
-    ) -> str:
+    ) -> tuple[str, dict[str, Any]]:
         """Look up Ohm's parts catalog: the ids to use in wiring and BOM, exact pin names
         and roles, supply range, logic level, I2C addresses and current draw."""
         from tools.checks.catalog import load_catalog
@@ -103,10 +105,13 @@ def build_catalog_tool() -> BaseTool:
         catalog = load_catalog()
         parts = search(catalog, query)
         if not parts:
-            return json.dumps({"ok": True, "matches": [], "hint": "try fewer or other words"})
+            text = json.dumps({"ok": True, "matches": [], "hint": "try fewer or other words"})
+            return text, ToolOutcome(summary="no match").as_artifact()
         full = len(parts) == 1
-        return json.dumps(
+        text = json.dumps(
             {"ok": True, "matches": [_facts(p, full=full) for p in parts]}, ensure_ascii=False
         )
+        summary = f"{len(parts)} match(es): {', '.join(p.id for p in parts)}"
+        return text, ToolOutcome(summary=summary).as_artifact()
 
     return parts_catalog

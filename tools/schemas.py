@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
@@ -21,6 +22,8 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+
+from .coerce import COUNT, DOLLARS, MILLIAMPS, VOLTS, json_text, lines_of, number_in
 
 ArtifactType = Literal[
     "context", "mvp", "prd", "bom", "code", "wiring", "budget", "conversation_summary"
@@ -32,6 +35,14 @@ STRUCTURED_TYPES: frozenset[str] = frozenset({"bom", "wiring"})
 MergeStrategy = Literal["replace", "append", "merge"]
 
 _ID_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_\-]{0,63}$")
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
+
+# Numbers as models write them ("5 V", "0.5 A", "$4.50") read in the field's unit.
+Volts = Annotated[float, BeforeValidator(number_in(VOLTS))]
+Milliamps = Annotated[float, BeforeValidator(number_in(MILLIAMPS))]
+Dollars = Annotated[float, BeforeValidator(number_in(DOLLARS))]
+Count = Annotated[int, BeforeValidator(number_in(COUNT))]
+TextList = Annotated[list[str], BeforeValidator(lines_of)]
 
 
 class _Model(BaseModel):
@@ -47,18 +58,22 @@ class BomComponent(_Model):
         min_length=1, description="Manufacturer part number (MPN), e.g. 'ESP32-WROOM-32E'."
     )
     manufacturer: str = Field(min_length=1, description="Who makes it, e.g. 'Espressif'.")
-    quantity: int = Field(default=1, ge=1, le=10_000)
+    quantity: Count = Field(default=1, ge=1, le=10_000, description="How many to buy.")
     voltage: str | float | None = Field(
         default=None, description="Supply or logic voltage, e.g. '3.3V' or '5V'."
     )
     current: str | float | None = Field(
         default=None, description="Typical / peak current draw, e.g. '80mA (240mA peak)'."
     )
-    unit_cost: float | None = Field(default=None, ge=0, description="Price of one, in USD.")
-    supplier: str | None = None
-    link: str | None = None
+    unit_cost: Dollars | None = Field(
+        default=None, ge=0, description="Price of one, in US dollars (a number, e.g. 4.5)."
+    )
+    supplier: str | None = Field(default=None, description="Where to buy it, e.g. 'DigiKey'.")
+    link: str | None = Field(default=None, description="http(s) URL of the product page.")
     notes: str | None = None
-    alternatives: list[str] = Field(default_factory=list)
+    alternatives: TextList = Field(
+        default_factory=list, description="Part numbers that can replace this one."
+    )
     catalog_id: str | None = Field(
         default=None,
         description="Id of the part in Ohm's parts catalog (e.g. 'bme280'), when it has one.",
@@ -74,23 +89,40 @@ class BomComponent(_Model):
 
 class PowerAnalysis(_Model):
     supply: str | None = Field(default=None, description="What powers the project.")
-    supply_voltage: float | None = Field(default=None, gt=0, description="Volts.")
-    supply_current_ma: float | None = Field(
-        default=None, gt=0, description="What the supply can deliver, in mA."
+    supply_voltage: Volts | None = Field(
+        default=None, gt=0, description="Supply voltage in volts (a number, e.g. 5)."
     )
-    typical_current_ma: float | None = Field(default=None, ge=0)
-    peak_current_ma: float | None = Field(default=None, ge=0)
+    supply_current_ma: Milliamps | None = Field(
+        default=None, gt=0, description="What the supply can deliver, in mA (e.g. 2000)."
+    )
+    typical_current_ma: Milliamps | None = Field(
+        default=None, ge=0, description="Typical draw of the whole project, in mA."
+    )
+    peak_current_ma: Milliamps | None = Field(
+        default=None, ge=0, description="Peak draw of the whole project, in mA."
+    )
     notes: str | None = None
 
 
 class Bom(_Model):
     project_name: str = Field(min_length=1)
-    summary: str = ""
-    components: list[BomComponent] = Field(min_length=1)
-    total_cost: float | None = Field(default=None, ge=0)
-    power_analysis: PowerAnalysis | None = None
-    warnings: list[str] = Field(default_factory=list)
-    assembly_notes: list[str] = Field(default_factory=list)
+    summary: str = Field(default="", description="One or two sentences on the design.")
+    components: Annotated[list[BomComponent], BeforeValidator(json_text)] = Field(
+        min_length=1, description="Every part to buy, one entry per distinct part."
+    )
+    total_cost: float | None = Field(
+        default=None, ge=0, description="US dollars; computed by Ohm from the lines."
+    )
+    power_analysis: Annotated[PowerAnalysis | None, BeforeValidator(json_text)] = None
+    warnings: TextList = Field(
+        default_factory=list, description="What the maker must know before buying."
+    )
+    assembly_notes: TextList = Field(default_factory=list)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _object_as_text(cls, v: Any) -> Any:
+        return json_text(v)
 
     @field_validator("power_analysis", mode="before")
     @classmethod
@@ -115,8 +147,14 @@ class Bom(_Model):
 
 class WiringComponent(_Model):
     id: str = Field(description="Short unique id used in connections, e.g. 'mcu' or 'r1'.")
-    part: str = Field(min_length=1, description="Parts catalog id, e.g. 'esp32-devkit-v1'.")
-    label: str | None = None
+    part: str = Field(
+        min_length=1,
+        description=(
+            "Parts catalog id, e.g. 'esp32-devkit-v1'; for a part the catalog does not have, "
+            "its own part number (Ohm then reports it as unknown)."
+        ),
+    )
+    label: str | None = Field(default=None, description="Name shown to the maker.")
     props: dict[str, Any] = Field(
         default_factory=dict,
         description="Part properties, e.g. {'value': 220} for a resistor in ohms.",
@@ -133,19 +171,36 @@ class WiringComponent(_Model):
 
 
 class Connection(_Model):
-    from_component: str
-    from_pin: str = Field(min_length=1)
-    to_component: str
-    to_pin: str = Field(min_length=1)
-    wire_color: str | None = None
+    from_component: str = Field(description="Id of a component in `components`.")
+    from_pin: str = Field(
+        min_length=1, description="Pin name as printed on the board, e.g. 'GPIO5' or 'GND'."
+    )
+    to_component: str = Field(description="Id of a component in `components`.")
+    to_pin: str = Field(min_length=1, description="Pin name at the other end, e.g. 'VCC'.")
+    wire_color: str | None = Field(
+        default=None, description="red for supply, black for ground, other colours for signals."
+    )
     notes: str | None = None
 
 
 class Wiring(_Model):
-    components: list[WiringComponent] = Field(min_length=1)
-    connections: list[Connection] = Field(default_factory=list)
-    instructions: list[str] = Field(default_factory=list)
-    warnings: list[str] = Field(default_factory=list)
+    components: Annotated[list[WiringComponent], BeforeValidator(json_text)] = Field(
+        min_length=1, description="Every part on the breadboard, each with a unique id."
+    )
+    connections: Annotated[list[Connection], BeforeValidator(json_text)] = Field(
+        default_factory=list, description="One entry per wire, between two component pins."
+    )
+    instructions: list[str] = Field(
+        default_factory=list, description="Steps in the order to do them, power off first."
+    )
+    warnings: TextList = Field(
+        default_factory=list, description="Anything that can damage a part or the maker."
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _object_as_text(cls, v: Any) -> Any:
+        return json_text(v)
 
     @field_validator("instructions", mode="before")
     @classmethod
@@ -214,6 +269,11 @@ def guess_language(path: str) -> str:
 
 def normalize_code_path(path: str) -> str:
     """A relative POSIX path that cannot escape the project folder when exported."""
+    if _CONTROL_RE.search(path):
+        raise ValueError(
+            f"path {path!r} contains a control character (such as NUL or a line break); "
+            "use a plain file name like 'src/main.cpp'"
+        )
     p = path.strip().replace("\\", "/")
     if not p:
         raise ValueError("path must not be empty")

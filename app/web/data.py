@@ -7,7 +7,6 @@ project's data: it finds nothing and answers 404.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +25,7 @@ from persistence.store import (
     validate_project_id,
     validate_thread_id,
 )
+from tools.results import outcome_of
 from tools.schemas import ARTIFACT_TYPES
 
 from .render import markdown_html
@@ -154,7 +154,7 @@ class TurnView:
 
 
 def tool_label(name: str, args: dict[str, Any]) -> str:
-    target = args.get("artifact_type") or ""
+    target = args.get("artifact_type") or args.get("kind") or ""
     path = args.get("path") or ""
     return f"{name} {target}{' ' + path if path else ''}".strip()
 
@@ -192,16 +192,8 @@ def transcript(messages: list[BaseMessage]) -> list[TurnView]:
 
 
 def _tool_outcome(m: ToolMessage) -> tuple[bool, list[dict[str, Any]]]:
-    try:
-        data = json.loads(message_text(m))
-    except (json.JSONDecodeError, TypeError):
-        return m.status != "error", []
-    if not isinstance(data, dict):
-        return True, []
-    written = [w for w in data.get("written") or [] if isinstance(w, dict)]
-    if isinstance(data.get("deleted"), dict):
-        written.append({**data["deleted"], "deleted": True})
-    return bool(data.get("ok", True)), written
+    outcome = outcome_of(m)
+    return outcome.ok, [w.model_dump() for w in outcome.written]
 
 
 async def thread_messages(

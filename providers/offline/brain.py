@@ -283,18 +283,26 @@ def _project(conv: Conversation, reads: dict[str, Any] | None = None) -> project
     return projects.pick(text)
 
 
+def _is_write(name: str) -> bool:
+    return name == "write" or name.startswith("write_")
+
+
 def _write_failed(conv: Conversation) -> list[str]:
     return [
         str(d.get("error"))
         for n, d in conv.tool_results()
-        if n == "write" and not d.get("ok", True)
+        if _is_write(n) and not d.get("ok", True)
     ]
+
+
+def _wrote(conv: Conversation) -> bool:
+    return any(_is_write(n) for n, _ in conv.tool_results())
 
 
 def _findings(conv: Conversation) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for n, d in conv.tool_results():
-        if n in ("write", "run_checks"):
+        if _is_write(n) or n == "run_checks":
             out.extend(f for f in d.get("findings") or [] if isinstance(f, dict))
     return out
 
@@ -310,16 +318,13 @@ def _finding_lines(findings: list[dict[str, Any]]) -> str:
 
 def project_initializer(conv: Conversation) -> Reply:
     proj = _project(conv)
-    if not conv.called("write"):
+    if not _wrote(conv):
         return Reply(
             content="",
             tool_calls=[
                 ToolCall(
-                    "write",
-                    {
-                        "artifact_type": "context",
-                        "content": projects.context_doc(proj, conv.last_user),
-                    },
+                    "write_document",
+                    {"kind": "context", "markdown": projects.context_doc(proj, conv.last_user)},
                 )
             ],
         )
@@ -336,10 +341,10 @@ def bom_generator(conv: Conversation) -> Reply:
             ]
         )
     proj = _project(conv, reads)
-    if not conv.called("write"):
-        return Reply(
-            tool_calls=[ToolCall("write", {"artifact_type": "bom", "content": projects.bom(proj)})]
-        )
+    if not _wrote(conv):
+        # The project name and the total are Ohm's to fill in, as the tool's schema says.
+        bom = {k: v for k, v in projects.bom(proj).items() if k != "project_name"}
+        return Reply(tool_calls=[ToolCall("write_bom", {"bom": bom})])
     failed = _write_failed(conv)
     if failed:
         return Reply(content="I could not save the parts list: " + failed[-1])
@@ -356,12 +361,8 @@ def wiring_diagram(conv: Conversation) -> Reply:
             ]
         )
     proj = _project(conv, reads)
-    if not conv.called("write"):
-        return Reply(
-            tool_calls=[
-                ToolCall("write", {"artifact_type": "wiring", "content": projects.wiring(proj)})
-            ]
-        )
+    if not _wrote(conv):
+        return Reply(tool_calls=[ToolCall("write_wiring", {"wiring": projects.wiring(proj)})])
     failed = _write_failed(conv)
     if failed:
         return Reply(content="I could not save the wiring: " + failed[-1])
@@ -378,20 +379,12 @@ def code_generator(conv: Conversation) -> Reply:
             ]
         )
     proj = _project(conv, reads)
-    if not conv.called("write"):
+    if not _wrote(conv):
         wiring = reads.get("wiring") if isinstance(reads.get("wiring"), dict) else None
         files = projects.firmware(proj, wiring)
         return Reply(
             tool_calls=[
-                ToolCall(
-                    "write",
-                    {
-                        "artifact_type": "code",
-                        "path": f.path,
-                        "language": f.language,
-                        "content": f.content,
-                    },
-                )
+                ToolCall("write_code", {"path": f.path, "language": f.language, "text": f.content})
                 for f in files
             ]
         )
@@ -402,8 +395,7 @@ def code_generator(conv: Conversation) -> Reply:
 
 
 def debugger(conv: Conversation) -> Reply:
-    if not conv.called("list_artifacts"):
-        return Reply(tool_calls=[ToolCall("list_artifacts", {})])
+    # The artifact list is in the system prompt; the debugger reads what it needs.
     if not conv.called("read"):
         return Reply(
             tool_calls=[
@@ -432,7 +424,7 @@ _DOC_WORDS = (
 
 def conversational(conv: Conversation) -> Reply:
     wants_docs = any(w in conv.last_user.lower() for w in _DOC_WORDS)
-    if wants_docs and "write" in conv.tools:
+    if wants_docs and "write_document" in conv.tools:
         if not conv.called("read"):
             return Reply(
                 tool_calls=[
@@ -441,10 +433,10 @@ def conversational(conv: Conversation) -> Reply:
                 ]
             )
         proj = _project(conv, conv.read_results())
-        if not conv.called("write"):
+        if not _wrote(conv):
             return Reply(
                 tool_calls=[
-                    ToolCall("write", {"artifact_type": t, "content": projects.document(proj, t)})
+                    ToolCall("write_document", {"kind": t, "markdown": projects.document(proj, t)})
                     for t in ("context", "mvp", "prd")
                 ]
             )

@@ -57,8 +57,8 @@ async def test_tool_calls_arrive_whole_when_streamed(factory: ModelFactory) -> N
         merged = chunk if merged is None else merged + chunk
     assert merged is not None
     (tc,) = merged.tool_calls
-    assert tc["name"] == "write" and tc["args"]["artifact_type"] == "context"
-    assert "Weather station" in tc["args"]["content"]
+    assert tc["name"] == "write_document" and tc["args"]["kind"] == "context"
+    assert "Weather station" in tc["args"]["markdown"]
 
 
 def test_structured_output_through_function_calling(factory: ModelFactory) -> None:

@@ -19,13 +19,19 @@ def store(tmp_path: Path) -> ArtifactStore:
     return ArtifactStore(f"sqlite:///{tmp_path / 'ohm.db'}")
 
 
-async def run_initializer(store: ArtifactStore, tmp_path: Path, *steps: AIMessage) -> ModelBook:
-    """Run one kickoff turn whose initializer performs ``steps`` then replies."""
-    book = ModelBook(project_initializer=[*steps, AIMessage("done")])
+async def run_agent(
+    store: ArtifactStore, tmp_path: Path, agent: str, *steps: AIMessage
+) -> ModelBook:
+    """Run one turn forced to ``agent``, which performs ``steps`` then replies."""
+    book = ModelBook(**{agent: [*steps, AIMessage("done")]})
     line = AssemblyLine(data_dir=tmp_path / "d", deps=Deps(models=book, store=lambda: store))
     async with line:
-        await line.achat("start", thread="t")
+        await line.achat("start", thread="t", agent=agent)
     return book
+
+
+async def run_initializer(store: ArtifactStore, tmp_path: Path, *steps: AIMessage) -> ModelBook:
+    return await run_agent(store, tmp_path, "project_initializer", *steps)
 
 
 def tool_results(
@@ -42,88 +48,108 @@ def tool_results(
     return out
 
 
-async def test_code_bundle_replace_merge_and_append(store: ArtifactStore, tmp_path: Path) -> None:
-    bundle = {
-        "files": [
-            {"path": "src/main.cpp", "content": "void loop() {}"},
-            {"path": "include/config.h", "content": "#define LED_PIN 2"},
-        ]
-    }
-    await run_initializer(
+async def test_code_files_append_and_replace_only_touch_named_files(
+    store: ArtifactStore, tmp_path: Path
+) -> None:
+    await run_agent(
         store,
         tmp_path,
-        tools_msg(call("write", artifact_type="code", content=bundle)),
+        "code_generator",
         tools_msg(
             call(
-                "write",
-                artifact_type="code",
-                path="include/config.h",
-                content="#define BUZZER_PIN 4",
-                merge_strategy="append",
+                "write_code_files",
+                files=[
+                    {"path": "src/main.cpp", "text": "void loop() {}"},
+                    {"path": "include/config.h", "text": "#define LED_PIN 2"},
+                ],
             )
         ),
         tools_msg(
-            call(
-                "write",
-                artifact_type="code",
-                merge_strategy="merge",
-                content={"files": [{"path": "platformio.ini", "content": "[env:x]"}]},
-            )
+            call("write_code", path="include/config.h", text="#define BUZZER_PIN 4", append=True)
         ),
-        tools_msg(
-            call(
-                "write",
-                artifact_type="code",
-                merge_strategy="replace",
-                content={"files": [{"path": "src/main.cpp", "content": "// v2"}]},
-            )
-        ),
+        tools_msg(call("write_code", path="platformio.ini", text="[env:x]")),
+        # Replacing one file of three leaves the other two as they were.
+        tools_msg(call("write_code_files", files=[{"path": "src/main.cpp", "text": "// v2"}])),
     )
     latest = {v.path: v for v in store.list_latest("default") if v.type == "code"}
-    assert set(latest) == {"src/main.cpp"}  # the full bundle replaced the set
+    assert set(latest) == {"src/main.cpp", "include/config.h", "platformio.ini"}
     assert latest["src/main.cpp"].content == "// v2" and latest["src/main.cpp"].language == "cpp"
-    config = store.history("default", "code", "include/config.h")
-    assert config[1].content == "#define LED_PIN 2\n#define BUZZER_PIN 4"
-    assert config[-1].deleted
-    ini = store.history("default", "code", "platformio.ini")
-    assert ini[0].language == "ini" and ini[-1].deleted
+    assert latest["include/config.h"].content == "#define LED_PIN 2\n#define BUZZER_PIN 4"
+    assert latest["platformio.ini"].language == "ini"
 
 
-@pytest.mark.parametrize("path", ["../escape.cpp", "/etc/passwd", "src/../../x.h", "C:/x.ino"])
+async def test_code_files_delete_only_the_paths_named(store: ArtifactStore, tmp_path: Path) -> None:
+    files = [{"path": p, "text": f"// {p}"} for p in ("src/main.cpp", "src/old.cpp", "a.ini")]
+    book = await run_agent(
+        store,
+        tmp_path,
+        "code_generator",
+        tools_msg(call("write_code_files", files=files)),
+        tools_msg(
+            call(
+                "write_code_files",
+                files=[{"path": "src/main.cpp", "text": "// new"}],
+                delete=["src/old.cpp"],
+            ),
+            call("write_code_files", delete=["src/never.cpp"]),
+        ),
+    )
+    replaced, missing = tool_results(book, "code_generator")
+    assert [(w["path"], w["deleted"]) for w in replaced["written"]] == [
+        ("src/main.cpp", False),
+        ("src/old.cpp", True),
+    ]
+    assert missing["ok"] is False and "src/never.cpp" in missing["error"]
+    latest = {v.path: v.content for v in store.list_latest("default") if v.type == "code"}
+    assert latest == {"src/main.cpp": "// new", "a.ini": "// a.ini"}
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["../escape.cpp", "/etc/passwd", "src/../../x.h", "C:/x.ino", "src/ma\x00in.cpp", "a\nb.h"],
+)
 async def test_code_paths_cannot_leave_the_project(
     store: ArtifactStore, tmp_path: Path, path: str
 ) -> None:
-    book = await run_initializer(
-        store, tmp_path, tools_msg(call("write", artifact_type="code", path=path, content="x"))
+    book = await run_agent(
+        store,
+        tmp_path,
+        "code_generator",
+        tools_msg(call("write_code", path=path, text="x")),
+        tools_msg(call("write_code_files", files=[{"path": path, "text": "x"}])),
     )
-    (result,) = tool_results(book)
-    assert result["ok"] is False and "path" in result["error"]
+    (single,) = tool_results(book, "code_generator", last_batch=False)[:1]
+    (batch,) = tool_results(book, "code_generator")
+    for result in (single, batch):
+        assert result["ok"] is False and "path" in result["error"]
+    if "\x00" in path or "\n" in path:
+        assert "control character" in single["error"]
     assert store.list_latest("default") == []
 
 
-async def test_text_needs_no_path_and_code_needs_one(store: ArtifactStore, tmp_path: Path) -> None:
+async def test_documents_need_a_known_kind_and_text(store: ArtifactStore, tmp_path: Path) -> None:
     book = await run_initializer(
         store,
         tmp_path,
         tools_msg(
-            call("write", artifact_type="context", content="# x", path="notes.md"),
-            call("write", artifact_type="code", content="int x;"),
-            call("write", artifact_type="prd", content="   "),
+            call("write_document", kind="notes", markdown="# x"),
+            call("write_document", kind="prd", markdown="   "),
+            call("write_document", kind="context"),
         ),
     )
     results = tool_results(book)
     assert [r["ok"] for r in results] == [False, False, False]
-    assert "only used with code" in results[0]["error"]
-    assert "need a `path`" in results[1]["error"]
-    assert "empty" in results[2]["error"]
+    assert "kind" in results[0]["error"] and "'context'" in results[0]["error"]
+    assert "empty" in results[1]["error"]
+    assert "markdown: Field required" in results[2]["error"]
 
 
 async def test_read_list_and_delete(store: ArtifactStore, tmp_path: Path) -> None:
     book = await run_initializer(
         store,
         tmp_path,
-        tools_msg(call("write", artifact_type="prd", content="# PRD v1")),
-        tools_msg(call("write", artifact_type="prd", content="## Extra", merge_strategy="append")),
+        tools_msg(call("write_document", kind="prd", markdown="# PRD v1")),
+        tools_msg(call("write_document", kind="prd", markdown="## Extra", merge="append")),
         tools_msg(
             call("read", artifact_type="prd"),
             call("read", artifact_type="prd", version=1),
@@ -142,16 +168,22 @@ async def test_read_list_and_delete(store: ArtifactStore, tmp_path: Path) -> Non
 
 
 async def test_replayed_tool_call_id_is_a_no_op(store: ArtifactStore, tmp_path: Path) -> None:
-    same = call("write", artifact_type="context", content="# once")
+    same = call("write_document", kind="context", markdown="# once")
     book = await run_initializer(
         store,
         tmp_path,
         tools_msg(same),
-        tools_msg({**same, "args": {"artifact_type": "context", "content": "# twice"}}),
+        tools_msg({**same, "args": {"kind": "context", "markdown": "# twice"}}),
     )
     first, second = tool_results(book, last_batch=False)
     assert first["written"][0]["created"] is True
-    assert second["written"][0] == {"type": "context", "path": None, "version": 1, "created": False}
+    assert second["written"][0] == {
+        "type": "context",
+        "path": None,
+        "version": 1,
+        "created": False,
+        "deleted": False,
+    }
     assert [v.content for v in store.history("default", "context")] == ["# once"]
 
 
@@ -162,7 +194,7 @@ async def test_debugger_cannot_write(store: ArtifactStore, tmp_path: Path) -> No
         project_initializer=[AIMessage("hi")],
         orchestrator=[intent("DEBUG")],
         debugger=[
-            tools_msg(call("write", artifact_type="context", content="x")),
+            tools_msg(call("write_document", kind="context", markdown="x")),
             AIMessage("read-only"),
         ],
     )

@@ -53,7 +53,7 @@ def fixed() -> dict:
 
 
 def write_wiring(w: dict) -> AIMessage:
-    return tools_msg(call("write", artifact_type="wiring", content=json.dumps(w)))
+    return tools_msg(call("write_wiring", wiring=w))
 
 
 @pytest.fixture
@@ -159,9 +159,9 @@ async def test_a_batch_of_file_writes_is_checked_as_the_batch_leaves_it(
         "pinMode(ECHO_PIN, INPUT); }\nvoid loop() {}\n"
     )
     batch = tools_msg(
-        call("write", artifact_type="code", path="platformio.ini", content="[env:esp32dev]\n"),
-        call("write", artifact_type="code", path="src/main.cpp", content=main),
-        call("write", artifact_type="code", path="include/config.h", content=config),
+        call("write_code", path="platformio.ini", text="[env:esp32dev]\n"),
+        call("write_code", path="src/main.cpp", text=main),
+        call("write_code", path="include/config.h", text=config),
     )
     book = ModelBook(
         project_initializer=[AIMessage("hi")],

@@ -48,7 +48,7 @@ def line_for(book: ModelBook, store: ArtifactStore, tmp_path: Path) -> AssemblyL
 
 def kickoff_script() -> list[AIMessage]:
     return [
-        tools_msg(call("write", artifact_type="context", content="# Weather station\nGoal")),
+        tools_msg(call("write_document", kind="context", markdown="# Weather station\nGoal")),
         AIMessage("Exciting! Here are three ways to build it."),
     ]
 
@@ -61,7 +61,7 @@ async def test_first_message_goes_to_initializer_then_classifier_routes(
         project_initializer=kickoff_script(),
         orchestrator=[intent("BOM", "asks for parts")],
         bom_generator=[
-            tools_msg(call("write", artifact_type="bom", content=json.dumps(BOM))),
+            tools_msg(call("write_bom", bom=BOM)),
             AIMessage("Parts list saved: $18.50."),
         ],
     )
@@ -173,7 +173,7 @@ async def test_invalid_bom_reaches_the_model_and_the_turn_still_replies(
         project_initializer=kickoff_script(),
         orchestrator=[intent("BOM")],
         bom_generator=[
-            tools_msg(call("write", artifact_type="bom", content=json.dumps(bad))),
+            tools_msg(call("write_bom", bom=bad)),
             lambda msgs: (
                 AIMessage("Fixed it.")
                 if "part_number" in str(msgs[-1].content)
@@ -190,8 +190,8 @@ async def test_invalid_bom_reaches_the_model_and_the_turn_still_replies(
     assert isinstance(tool_msg, ToolMessage)
     err = json.loads(str(tool_msg.content))
     assert err["ok"] is False
-    assert "components.0.part_number" in err["error"]
-    assert "components.0.quantity" in err["error"]
+    assert "bom.components.0.part_number" in err["error"]
+    assert "bom.components.0.quantity" in err["error"]
     done = events[-1]
     assert isinstance(done, TurnFinished) and done.result.reply == "Fixed it."
     assert store.latest("default", "bom") is None  # nothing invalid was saved
@@ -202,7 +202,7 @@ async def test_invalid_tool_arguments_are_returned_to_the_model(
 ) -> None:
     book = ModelBook(
         project_initializer=[
-            tools_msg(call("write", artifact_type="schematic", content="x")),
+            tools_msg(call("write_document", kind="schematic", markdown="x")),
             AIMessage("Sorry, retrying later."),
         ]
     )
@@ -210,14 +210,14 @@ async def test_invalid_tool_arguments_are_returned_to_the_model(
         r = await line.achat("A robot", thread="t")
     tool_msg = book.models["project_initializer"].prompts[-1][-1]
     assert isinstance(tool_msg, ToolMessage)
-    assert "artifact_type" in tool_msg.content
+    assert "kind" in tool_msg.content
     assert r.reply == "Sorry, retrying later."
 
 
 async def test_tools_act_on_the_context_project_only(store: ArtifactStore, tmp_path: Path) -> None:
     book = ModelBook(
         project_initializer=[
-            tools_msg(call("write", artifact_type="context", content="# Secret plan")),
+            tools_msg(call("write_document", kind="context", markdown="# Secret plan")),
             AIMessage("saved"),
             # In another project the same agent tries to read it: it must not exist there.
             tools_msg(call("read", artifact_type="context")),

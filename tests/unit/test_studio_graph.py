@@ -48,7 +48,7 @@ def load_checkpointer_module() -> ModuleType:
 def book() -> ModelBook:
     return ModelBook(
         project_initializer=[
-            tools_msg(call("write", artifact_type="context", content="# Greenhouse\n")),
+            tools_msg(call("write_document", kind="context", markdown="# Greenhouse\n")),
             AIMessage("Welcome!"),
         ],
         orchestrator=[intent("CHAT")],

@@ -29,13 +29,13 @@ WIRING = {"components": [{"id": "mcu", "part": "esp32-devkit-v1"}]}
 
 
 def book() -> ModelBook:
-    bom_write = tools_msg(call("write", artifact_type="bom", content=json.dumps(BOM)))
+    bom_write = tools_msg(call("write_bom", bom=BOM))
     return ModelBook(
         project_initializer=[AIMessage("Welcome!")],
         orchestrator=[intent("BOM")],
         bom_generator=[bom_write, AIMessage("BOM saved.")],
         wiring_diagram=[
-            tools_msg(call("write", artifact_type="wiring", content=json.dumps(WIRING))),
+            tools_msg(call("write_wiring", wiring=WIRING)),
             AIMessage("Wiring saved."),
         ],
     )
@@ -76,7 +76,7 @@ async def test_replay_from_an_earlier_checkpoint_runs_again_on_a_new_branch(
     before_bom = next(h for h in hist if h.node == "classify" and h.route != "initializer")
     b.add(
         "bom_generator",
-        tools_msg(call("write", artifact_type="bom", content=json.dumps(BOM))),
+        tools_msg(call("write_bom", bom=BOM)),
         AIMessage("BOM saved again."),
     )
     result = await line.areplay("t", before_bom.checkpoint_id)
@@ -152,14 +152,14 @@ async def test_a_fork_sees_the_project_as_it_was_at_its_checkpoint(tmp_path: Pat
         project_initializer=[AIMessage("Welcome!")],
         orchestrator=[intent("BOM"), intent("BOM")],
         bom_generator=[
-            tools_msg(call("write", artifact_type="bom", content=json.dumps(BOM))),
+            tools_msg(call("write_bom", bom=BOM)),
             AIMessage("v1"),
-            tools_msg(call("write", artifact_type="bom", content=json.dumps(v2))),
+            tools_msg(call("write_bom", bom=v2)),
             AIMessage("v2"),
         ],
         wiring_diagram=[
             tools_msg(call("read", artifact_type="bom")),
-            tools_msg(call("write", artifact_type="wiring", content=json.dumps(WIRING))),
+            tools_msg(call("write_wiring", wiring=WIRING)),
             tools_msg(call("list_artifacts")),
             AIMessage("Wired to the first parts list."),
         ],

@@ -34,12 +34,12 @@ BOM = {
 def book() -> ModelBook:
     return ModelBook(
         project_initializer=[
-            tools_msg(call("write", artifact_type="context", content="# Weather station\nGoal")),
+            tools_msg(call("write_document", kind="context", markdown="# Weather station\nGoal")),
             AIMessage("Exciting! Here are three ways to build it."),
         ],
         orchestrator=[intent("BOM", "asks for parts")],
         bom_generator=[
-            tools_msg(call("write", artifact_type="bom", content=json.dumps(BOM))),
+            tools_msg(call("write_bom", bom=BOM)),
             AIMessage("Parts list saved: $27.00."),
         ],
     )
@@ -167,10 +167,8 @@ def test_a_turn_streams_agent_text_artifact_and_done_events(
     assert (agent["agent"], agent["intent"], agent["route"]) == ("bom_generator", "BOM", "local")
     assert agent["reason"].startswith("local router: BOM at confidence")
     assert 0.5 < agent["confidence"] <= 1.0
-    calls = [
-        (e["tool"], e["args"].get("artifact_type")) for e in second if e["type"] == "tool_call"
-    ]
-    assert calls == [("write", "bom")]
+    calls = [e["tool"] for e in second if e["type"] == "tool_call"]
+    assert calls == ["write_bom"]
     written = [e for e in second if e["type"] == "artifact"]
     assert [(e["artifact_type"], e["version"]) for e in written] == [("bom", 1)]
     done = second[-1]

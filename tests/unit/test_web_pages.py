@@ -60,12 +60,12 @@ def store(tmp_path: Path) -> Iterator[ArtifactStore]:
 def models() -> ModelBook:
     return ModelBook(
         project_initializer=[
-            tools_msg(call("write", artifact_type="context", content="# Weather\nA station")),
+            tools_msg(call("write_document", kind="context", markdown="# Weather\nA station")),
             AIMessage("Exciting! **Three ways** to build it."),
         ],
         orchestrator=[intent("BOM", "asks for parts")],
         bom_generator=[
-            tools_msg(call("write", artifact_type="bom", content=json.dumps(BOM))),
+            tools_msg(call("write_bom", bom=BOM)),
             AIMessage("Parts list saved."),
         ],
     )

@@ -221,11 +221,11 @@ def build_netlist(wiring: Wiring, catalog: Catalog | None = None) -> Netlist:
                     ),
                     components=[wc.id],
                     fix=(
-                        f"Use a catalog id ({', '.join(close)}?); the parts_catalog tool "
-                        "lists ids and pin names."
+                        f"If it is the same part as a catalog one ({', '.join(close)}?), use "
+                        "that id; otherwise keep it and tell the maker Ohm cannot check it."
                         if close
-                        else "Use the closest catalog part id (the parts_catalog tool finds "
-                        "them), and note the real part in the component's label."
+                        else "Keep the real part and tell the maker Ohm cannot check it; the "
+                        "parts_catalog tool finds catalog ids when the part is in it."
                     ),
                 )
             )
