@@ -15,6 +15,7 @@ from typing import Any
 from langchain_core.messages import AIMessage, AnyMessage, HumanMessage, SystemMessage, ToolMessage
 
 from persistence.store import VersionView, parse_as_of
+from providers.answers import scrub_message
 
 from .agents import AGENTS, agent_spec
 from .broken_calls import native_calls, refused_calls
@@ -167,6 +168,7 @@ async def run_specialist(
         reply.response_metadata["ohm"] = {**meta, "limited": True}
         return {"messages": [reply], "steps": steps}
 
+    response = scrub_message(response)  # a key split over two events of the stream
     refused = refused_calls(response, spec.max_tokens)
     if refused:
         # Nothing of a cut or unreadable call runs; the results go back to the model.

@@ -14,9 +14,12 @@ so a key split over two network chunks is still found and masked.
 from __future__ import annotations
 
 import json
+import weakref
 from collections.abc import Callable
+from typing import Any
 
 import httpx2
+from langchain_core.messages import AIMessage
 
 from .errors import IncompleteAnswerError, UnreadableAnswerError
 
@@ -153,3 +156,46 @@ def unreadable_cause(exc: BaseException) -> str | None:
     if isinstance(exc, ValueError) and str(exc).startswith("No generations found in stream"):
         return "the stream held no message"
     return None
+
+
+# A key can also arrive split over two events (two pieces of text or of a tool call's
+# arguments), which no line of the stream shows whole: the assembled answer is masked
+# again by the code that keeps it, with every pool of the process.
+_pools: weakref.WeakSet[Any] = weakref.WeakSet()
+
+
+def register_pool(pool: Any) -> None:
+    """Let :func:`scrub_text` mask ``pool``'s keys (it needs a ``scrub(str)`` method)."""
+    _pools.add(pool)
+
+
+def scrub_text(text: str) -> str:
+    for pool in list(_pools):
+        text = pool.scrub(text)
+    return text
+
+
+def _scrub_value(value: Any) -> Any:
+    if isinstance(value, str):
+        return scrub_text(value)
+    if isinstance(value, dict):
+        return {k: _scrub_value(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_scrub_value(v) for v in value]
+    return value
+
+
+def scrub_message(msg: AIMessage) -> AIMessage:
+    """``msg`` with raw keys masked in its text and in its tool calls' arguments."""
+    if not _pools:
+        return msg
+    if isinstance(msg.content, str):
+        msg.content = scrub_text(msg.content)
+    else:
+        msg.content = _scrub_value(msg.content)
+    for tc in msg.tool_calls:
+        tc["args"] = _scrub_value(tc["args"])
+    for bad in msg.invalid_tool_calls:
+        if isinstance(bad.get("args"), str):
+            bad["args"] = scrub_text(str(bad["args"]))
+    return msg

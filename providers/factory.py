@@ -18,6 +18,7 @@ from langchain_openai import ChatOpenAI
 
 from nodes.agents import AgentSpec
 
+from .answers import register_pool
 from .keypool import KeyPool, PoolConfig
 from .keys import Secret, load_keys
 from .keystate import MemoryStateStore, describe_url, store_from_env
@@ -106,6 +107,7 @@ class ModelFactory:
             store = MemoryStateStore() if self.offline else store_from_env(self.settings.key_store)
             pool = KeyPool(list(self.settings.keys), config=self.settings.pool, store=store)
         self.pool = pool
+        register_pool(pool)
         timeout = request_timeout(self.settings.timeout_s)
         self._timeout = timeout
         self._sync = httpx2.Client(transport=RotatingTransport(self.pool), timeout=timeout)
