@@ -56,7 +56,9 @@ def _objects_in(text: str) -> Iterator[dict[str, Any]]:
 
 # ---------------------------------------------------------------- routing decisions
 
-_WORD = re.compile(r"^[\s\"'`*_#>.:-]*(?:intent\s*[:=]\s*)?[\"'`*_]*([A-Za-z]+)[\s\"'`*_.!]*$")
+_WORD = re.compile(
+    r"^[\s\"'`*_#>.:-]*(?:intent\s*[:=]\s*)?[\"'`*_]*([A-Za-z]+)[\s\"'`*_.!]*$", re.IGNORECASE
+)
 
 
 def text_intent(text: str, intents: Sequence[str]) -> tuple[str, str] | None:
