@@ -16,11 +16,12 @@ import pytest
 
 from graph.assembly_line import AssemblyLine
 from graph.events import ErrorEvent, OhmEvent, ToolResult, TurnFinished, TurnResult, WarningEvent
+from nodes.deps import Deps, default_models
 from persistence.store import VersionView
 from providers.factory import reset_factory
 from providers.keys import mask
 
-from .server import Answer, ModelServer, ToolCall, events, write_call, wrong_field_call
+from .server import Answer, ModelServer, Shape, ToolCall, events, write_call, wrong_field_call
 
 pytestmark = [pytest.mark.integration, pytest.mark.allow_hosts(["127.0.0.1"])]
 
@@ -350,3 +351,37 @@ async def test_a_slow_stream_is_not_cut_and_a_stalled_one_is(
     server.script("code_generator", Answer(text=text, piece=5, stall_after=3, stall_s=2.5))
     stalled = await turn(tmp_path / "stalled", "Explain.")
     assert_clean_failure(stalled, "sent nothing for 1 s")
+
+
+# --------------------------------------------------------------- the dashboard
+
+
+@pytest.mark.parametrize("shape", ["bad_chunk", "json_for_stream"])
+def test_the_dashboard_answers_502_for_an_unreadable_answer(
+    server: ModelServer, tmp_path: Path, shape: Shape
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from app.web import WebConfig, create_app
+    from persistence.store import ArtifactStore
+
+    store = ArtifactStore(f"sqlite:///{tmp_path / 'web.db'}")
+    line = AssemblyLine(
+        data_dir=tmp_path / "data", deps=Deps(models=default_models, store=lambda: store)
+    )
+    app = create_app(WebConfig(data_dir=tmp_path / "data"), store=store, line=line)
+    server.script("project_initializer", Answer(text="Hello.", shape=shape))
+    try:
+        store.ensure_project(PROJECT)
+        with TestClient(app, base_url="http://127.0.0.1") as client:
+            r = client.post(
+                f"/api/projects/{PROJECT}/turns",
+                json={"message": "A soil monitor", "stream": False},
+                headers={"X-Ohm-Client": "test"},
+            )
+        assert r.status_code == 502, r.text
+        detail = r.json()["detail"]
+        assert detail.startswith("the model's answer could not be read: ")
+        assert "ohm resume" in detail
+    finally:
+        store.close()
