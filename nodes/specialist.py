@@ -159,6 +159,7 @@ async def run_specialist(
     response, steps = await native_calls(
         response, spec, tools, steps, lambda extra: bound.ainvoke([system, *history, *turn, *extra])
     )
+    response = scrub_message(response)  # a key split over two events of the stream
 
     if response.tool_calls and steps >= spec.max_steps:
         # The last allowed step still wants tools: end the turn honestly instead.
@@ -168,7 +169,6 @@ async def run_specialist(
         reply.response_metadata["ohm"] = {**meta, "limited": True}
         return {"messages": [reply], "steps": steps}
 
-    response = scrub_message(response)  # a key split over two events of the stream
     refused = refused_calls(response, spec.max_tokens)
     if refused:
         # Nothing of a cut or unreadable call runs; the results go back to the model.

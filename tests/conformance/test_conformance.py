@@ -16,6 +16,7 @@ import pytest
 
 from graph.assembly_line import AssemblyLine
 from graph.events import ErrorEvent, OhmEvent, ToolResult, TurnFinished, TurnResult, WarningEvent
+from nodes.agents import AGENTS
 from nodes.deps import Deps, default_models
 from persistence.store import VersionView
 from providers.factory import reset_factory
@@ -239,7 +240,7 @@ async def test_streams_cut_at_every_event_and_inside_events(
     server: ModelServer, tmp_path: Path
 ) -> None:
     answer = Answer(calls=[write_call("code", "src/main.cpp", CODE)], piece=60)
-    chunks = events(answer, "m")
+    chunks = events(answer, AGENTS["code_generator"].model)  # as long as the server's
     ends = [sum(len(c) for c in chunks[: i + 1]) for i in range(len(chunks))]
     finish_at = ends[-2]  # everything up to and including the finish reason
     cuts = sorted({*ends[:-2], *(e - len(c) // 2 for e, c in zip(ends, chunks, strict=True))})
@@ -385,3 +386,39 @@ def test_the_dashboard_answers_502_for_an_unreadable_answer(
         assert "ohm resume" in detail
     finally:
         store.close()
+
+
+async def test_a_stream_cut_at_every_byte_is_never_taken_as_an_answer(
+    server: ModelServer,
+) -> None:
+    import openai
+    from langchain_core.messages import AIMessageChunk, HumanMessage
+
+    from providers.errors import ProviderError
+    from providers.factory import get_factory
+
+    answer = Answer(text="Saving.", calls=[write_call("context", "ESP32 soil monitor")], piece=16)
+    spec = AGENTS["code_generator"]
+    whole = b"".join(events(answer, spec.model))  # the same length as the server's
+    model = get_factory().chat_model(spec)
+    expected_args = json.loads(answer.calls[0].arguments)
+    complete = 0
+    # Every byte near the end, where a cut is hardest to tell apart; every 7th elsewhere
+    # (the unit tests of the stream check cut a stream at every byte without a server).
+    cuts = sorted({*range(0, len(whole), 7), *range(len(whole) - 60, len(whole) + 1)})
+    for cut in cuts:
+        server.script("code_generator", Answer(**{**answer.__dict__, "cut_at": cut}))
+        got: AIMessageChunk | None = None
+        try:
+            async for chunk in model.astream([HumanMessage("Note the brief.")]):
+                assert isinstance(chunk, AIMessageChunk)
+                got = chunk if got is None else got + chunk
+        except (ProviderError, openai.APIConnectionError):
+            continue
+        # Only an answer whose finish reason arrived is accepted, and then it is whole.
+        assert got is not None, cut
+        assert got.content == "Saving." and got.tool_calls[0]["args"] == expected_args, cut
+        complete += 1
+    # Accepted exactly from the end of the finish event's JSON on: [DONE] itself may be cut.
+    finish_at = len(whole) - len(b"data: [DONE]\n\n") - 2
+    assert complete == len(whole) - finish_at + 1

@@ -122,3 +122,20 @@ def test_a_stream_with_no_message_is_an_unreadable_answer() -> None:
 def test_the_timeout_is_a_read_timeout_not_a_total() -> None:
     t = request_timeout(45.0)
     assert (t.connect, t.read, t.write, t.pool) == (CONNECT_TIMEOUT_S, 45.0, 45.0, 45.0)
+
+
+def test_a_realistic_stream_cut_at_every_byte_is_never_whole() -> None:
+    from tests.conformance.server import Answer, events, write_call
+
+    answer = Answer(text="Saving.", calls=[write_call("code", "src/main.cpp", "x\ny")], piece=9)
+    chunks = events(answer, "m")
+    whole = b"".join(chunks)
+    finish_at = len(whole) - len(chunks[-1]) - 2  # the finish event's JSON line is complete
+    for cut in range(len(whole) + 1):
+        watch = StreamWatch(_scrub)
+        try:
+            out = watch.feed(whole[:cut]) + watch.end()
+        except (IncompleteAnswerError, UnreadableAnswerError):
+            assert cut < finish_at, cut
+            continue
+        assert cut >= finish_at and whole.startswith(out), cut
