@@ -41,9 +41,9 @@ WRITES: dict[str, tuple[str, WriteArgs]] = {
 }
 """The tools and argument shapes the scenarios write with."""
 
-WRONG_FIELDS: dict[str, dict[str, Any]] = {
-    # A call to the context write with the field names a model might guess.
-    "context": {"type": "context", "text": "Soil monitor on an ESP32."},
+WRONG_FIELDS: dict[str, tuple[dict[str, Any], str]] = {
+    # kind: (arguments with the field names a model might guess, a required field they lack)
+    "context": ({"type": "context", "text": "Soil monitor on an ESP32."}, "artifact_type"),
 }
 
 
@@ -53,7 +53,13 @@ def write_call(kind: str, *args: Any) -> ToolCall:
 
 
 def wrong_field_call(kind: str) -> ToolCall:
-    return ToolCall(WRITES[kind][0], json.dumps(WRONG_FIELDS[kind]))
+    return ToolCall(WRITES[kind][0], json.dumps(WRONG_FIELDS[kind][0]))
+
+
+def cut_call(kind: str, *args: Any, marker: str) -> ToolCall:
+    """The call's arguments cut right after ``marker``, as a token limit leaves them."""
+    whole = write_call(kind, *args).arguments
+    return ToolCall(WRITES[kind][0], whole[: whole.index(marker) + len(marker)])
 
 
 # --------------------------------------------------------------------- answers

@@ -22,16 +22,24 @@ from persistence.store import VersionView
 from providers.factory import reset_factory
 from providers.keys import mask
 
-from .server import Answer, ModelServer, Shape, ToolCall, events, write_call, wrong_field_call
+from .server import (
+    WRITES,
+    WRONG_FIELDS,
+    Answer,
+    ModelServer,
+    Shape,
+    ToolCall,
+    cut_call,
+    events,
+    write_call,
+    wrong_field_call,
+)
 
 pytestmark = [pytest.mark.integration, pytest.mark.allow_hosts(["127.0.0.1"])]
 
 KEY = "bz-conformance-key-9z9z"
 PROJECT = "garden"
 CODE = "#include <Arduino.h>\n\nvoid setup() {\n  Serial.begin(115200);\n}\n\nvoid loop() {}\n"
-CUT_ARGS = (
-    '{"artifact_type": "code", "path": "src/main.cpp", "content": "#include <Arduino.h>\\nvoid s'
-)
 
 
 @pytest.fixture
@@ -109,8 +117,8 @@ async def test_parallel_tool_calls_both_run(server: ModelServer, tmp_path: Path)
 async def test_arguments_sent_as_a_json_string_are_refused_then_corrected(
     server: ModelServer, tmp_path: Path
 ) -> None:
-    name, _ = write_call("context", "x").name, None
-    doubled = ToolCall(name, json.dumps(write_call("context", "ESP32 soil monitor").arguments))
+    good = write_call("context", "ESP32 soil monitor")
+    doubled = ToolCall(good.name, json.dumps(good.arguments))  # a JSON string of the JSON
     server.script(
         "code_generator",
         Answer(calls=[doubled]),
@@ -147,7 +155,7 @@ async def test_wrong_field_names_get_a_validation_error_then_the_fix(
     assert t.result is not None
     assert [v.content for v in t.artifacts] == ["Soil monitor on an ESP32."]
     first = tool_messages(server.sent_to("code_generator")[1])[0]
-    assert "artifact_type" in str(first["content"])
+    assert WRONG_FIELDS["context"][1] in str(first["content"])
 
 
 async def test_an_unknown_tool_is_answered_with_the_tools_that_exist(
@@ -161,7 +169,7 @@ async def test_an_unknown_tool_is_answered_with_the_tools_that_exist(
     t = await turn(tmp_path, "Write the firmware.")
     assert t.result is not None and code_files(t) == {"src/main.cpp": CODE}
     first = str(tool_messages(server.sent_to("code_generator")[1])[0]["content"])
-    assert "save_file" in first and "write" in first
+    assert "save_file" in first and WRITES["code"][0] in first
 
 
 async def test_reasoning_text_and_empty_content_before_a_call(
@@ -189,7 +197,7 @@ async def test_arguments_cut_at_the_token_limit_are_never_run(
 ) -> None:
     server.script(
         "code_generator",
-        Answer(calls=[ToolCall("write", CUT_ARGS)], finish="length"),
+        Answer(calls=[cut_call("code", "src/main.cpp", CODE, marker="void s")], finish="length"),
         Answer(calls=[write_call("code", "src/main.cpp", CODE)]),
     )
     t = await turn(tmp_path, "Write the firmware.")
