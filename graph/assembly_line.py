@@ -42,6 +42,8 @@ from persistence.store import (
     validate_project_id,
     validate_thread_id,
 )
+from providers.answers import unreadable_cause
+from providers.errors import UnreadableAnswerError
 from providers.keypool import ProviderError
 from tools.results import outcome_of
 
@@ -490,6 +492,9 @@ class AssemblyLine:
                 "to finish this turn later.",
                 retryable=True,
             )
+        unreadable = unreadable_cause(exc)
+        if unreadable is not None:
+            return AssemblyLine._error_event(UnreadableAnswerError(unreadable), thread_id)
         if isinstance(exc, (StoreError, ValueError)):
             return ErrorEvent(kind="input", message=str(exc))
         name = type(exc).__name__

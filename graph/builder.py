@@ -26,7 +26,7 @@ import weakref
 from contextlib import AbstractContextManager
 from typing import Any
 
-from langchain_core.messages import AIMessage, HumanMessage
+from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.config import get_config
 from langgraph.graph import END, START, StateGraph
@@ -248,12 +248,14 @@ def _add_specialist(builder: OhmGraph, name: str, deps: Deps) -> None:
         messages = state.get("messages") or []
         if messages and isinstance(messages[-1], AIMessage) and messages[-1].tool_calls:
             return tools_name
+        if messages and isinstance(messages[-1], ToolMessage):
+            return name  # calls the specialist refused to run: the model answers the errors
         return END
 
     specialist.__name__ = name
     builder.add_node(name, specialist)
     builder.add_node(tools_name, ToolNode(tools, handle_tool_errors=_tool_error))
-    builder.add_conditional_edges(name, next_step, [tools_name, END])
+    builder.add_conditional_edges(name, next_step, [tools_name, name, END])
     builder.add_edge(tools_name, name)
 
 

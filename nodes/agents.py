@@ -84,6 +84,11 @@ class AgentSpec:
     tools: tuple[str, ...]
     max_steps: int = 6
     """Model calls allowed in one turn before the turn ends with a clear message."""
+    recover_text_tool_calls: bool = False
+    """For models that print their tool calls as JSON text instead of sending them: such a
+    call is run when it fits exactly one offered tool (otherwise the model is told to use
+    the tool interface). Set per agent in ohm.toml (``recover_text_tool_calls = true``) or
+    with ``OHM_RECOVER_TEXT_CALLS`` (``1`` for every agent, or a comma-separated list)."""
 
     @property
     def prompt(self) -> str:
@@ -122,6 +127,14 @@ def resolve_agent(name: str) -> str:
         return key
     names = ", ".join(sorted({*AGENT_ALIASES, *SPECIALISTS}))
     raise ConfigError(f"unknown agent {name!r}; choose one of: {names}")
+
+
+def resolve_agent_or_self(name: str) -> str:
+    """``name`` as an agent id when it names one (aliases included), else unchanged."""
+    try:
+        return resolve_agent(name)
+    except ConfigError:
+        return name.strip().lower()
 
 
 def resolve_intent(name: str) -> str:
@@ -213,6 +226,13 @@ def agent_spec(
         changes["temperature"] = _float(
             os.environ[f"OHM_TEMPERATURE_{env_key}"], f"OHM_TEMPERATURE_{env_key}"
         )
+    if "recover_text_tool_calls" in conf:
+        changes["recover_text_tool_calls"] = bool(conf["recover_text_tool_calls"])
+    recover = os.environ.get("OHM_RECOVER_TEXT_CALLS", "").strip().lower()
+    if recover:
+        listed = {resolve_agent_or_self(a) for a in recover.split(",") if a.strip()}
+        everyone = recover in ("1", "true", "yes", "on", "all")
+        changes["recover_text_tool_calls"] = everyone or name in listed
     if model_overrides and model_overrides.get(name):
         changes["model"] = model_overrides[name]
     if temperature_overrides and name in temperature_overrides:

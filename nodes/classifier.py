@@ -70,6 +70,20 @@ def _clip(text: str, n: int) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
 
 
+def decision_from_raw(raw: BaseMessage) -> tuple[str, str] | None:
+    """(intent, reason) from an answer that did not use the decision tool as asked:
+    some providers ignore a forced tool choice and answer in text (a JSON object, bare or
+    fenced, or a plain intent word), and some send the call with a lower-case intent."""
+    from .text_calls import text_intent
+
+    for tc in getattr(raw, "tool_calls", None) or []:
+        value = (tc.get("args") or {}).get("intent")
+        if isinstance(value, str) and value.strip().upper() in INTENT_TO_AGENT:
+            reason = (tc.get("args") or {}).get("reason")
+            return value.strip().upper(), str(reason or "")[:300]
+    return text_intent(message_text(raw), tuple(INTENT_TO_AGENT))
+
+
 async def classify_intent(
     models: ModelProvider,
     messages: list[AnyMessage],
@@ -106,6 +120,16 @@ async def classify_intent(
                 "agent": INTENT_TO_AGENT[parsed.intent],
                 "route": "classifier",
                 "route_reason": parsed.reason or f"classified as {parsed.intent}",
+            }
+        raw = out.get("raw") if isinstance(out, dict) else None
+        decided = decision_from_raw(raw) if isinstance(raw, BaseMessage) else None
+        if decided is not None:
+            intent, reason = decided
+            return {
+                "intent": intent,
+                "agent": INTENT_TO_AGENT[intent],
+                "route": "classifier",
+                "route_reason": reason or f"classified as {intent} (read from the reply text)",
             }
         err = out.get("parsing_error") if isinstance(out, dict) else None
         problem = f"unusable classification ({err or 'no intent returned'})"

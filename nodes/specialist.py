@@ -14,9 +14,11 @@ from typing import Any
 from langchain_core.messages import AIMessage, AnyMessage, HumanMessage, SystemMessage, ToolMessage
 
 from persistence.store import VersionView, parse_as_of
+from providers.answers import scrub_message
 from tools.results import outcome_of
 
 from .agents import AGENTS, agent_spec
+from .broken_calls import native_calls, refused_calls
 from .classifier import message_text
 from .deps import Deps
 from .limits import cut_reply
@@ -141,10 +143,15 @@ async def run_specialist(
 
     system = SystemMessage(prompt)
     bound = derived("tools", (model, tools), lambda: model.bind_tools(tools)) if tools else model
-    response = await bound.ainvoke([system, *condensed_history(earlier), *turn])
+    history = condensed_history(earlier)
+    response = await bound.ainvoke([system, *history, *turn])
     steps += 1
     if not isinstance(response, AIMessage):
         response = AIMessage(message_text(response))
+    response, steps = await native_calls(
+        response, spec, tools, steps, lambda extra: bound.ainvoke([system, *history, *turn, *extra])
+    )
+    response = scrub_message(response)  # a key split over two events of the stream
 
     if response.tool_calls and steps >= spec.max_steps:
         # The last allowed step still wants tools: end the turn honestly instead.
@@ -153,6 +160,12 @@ async def run_specialist(
         reply = AIMessage(f"{text}\n\n{note}" if text else note, id=response.id)
         reply.response_metadata["ohm"] = {**meta, "limited": True}
         return {"messages": [reply], "steps": steps}
+
+    refused = refused_calls(response, spec.max_tokens)
+    if refused:
+        # Nothing of a cut or unreadable call runs; the results go back to the model.
+        response.response_metadata["ohm"] = {**meta, "refused_calls": len(refused)}
+        return {"messages": [response, *refused], "steps": steps}
 
     text, cut_from = cut_reply(message_text(response))
     if cut_from is not None:

@@ -20,6 +20,7 @@ from langchain_openai import ChatOpenAI
 
 from nodes.agents import AgentSpec
 
+from .answers import register_pool
 from .keypool import KeyPool, PoolConfig
 from .keys import Secret, load_keys
 from .keystate import MemoryStateStore, describe_url, store_from_env
@@ -31,6 +32,16 @@ BYTEZ_BASE_URL = "https://api.bytez.com/models/v2/openai/v1"
 OFFLINE_KEY = "ohm-offline-simulator"
 AGENT_HEADER = "X-Ohm-Agent"
 DEFAULT_TIMEOUT_S = 120.0
+
+
+CONNECT_TIMEOUT_S = 10.0
+
+
+def request_timeout(seconds: float) -> httpx2.Timeout:
+    """``OHM_TIMEOUT_S`` as what it means: the longest wait for the next piece of an
+    answer (and for sending, or for a free connection), never a cap on a whole answer, so
+    a slow model that keeps streaming is not cut while one that stalls is."""
+    return httpx2.Timeout(connect=CONNECT_TIMEOUT_S, read=seconds, write=seconds, pool=seconds)
 
 
 def _truthy(value: str | None) -> bool:
@@ -130,7 +141,8 @@ class ModelFactory:
             store = MemoryStateStore() if self.offline else store_from_env(self.settings.key_store)
             pool = KeyPool(list(self.settings.keys), config=self.settings.pool, store=store)
         self.pool = pool
-        timeout = httpx2.Timeout(self.settings.timeout_s, connect=10.0)
+        register_pool(pool)
+        timeout = request_timeout(self.settings.timeout_s)
         self._timeout = timeout
         self._sync = httpx2.Client(transport=RotatingTransport(self.pool), timeout=timeout)
         self._async = httpx2.AsyncClient(

@@ -6,7 +6,10 @@ output, sync and async, all share it without per-call code. Per request:
 * a key-level failure (429, 402 or a quota body, 401/403) marks the key and moves the
   request to another key at once, waiting only when no key is usable;
 * a server error, timeout or broken connection is retried once on another key;
-* any other answer goes back to the caller unchanged (with raw keys scrubbed from it).
+* any other answer goes back to the caller unchanged, except that raw keys are masked in
+  every body, successful or not, and an answer that cannot be read (a broken event
+  stream, a JSON body for a streaming request) raises a provider error naming the cause
+  (see ``answers``).
 
 Nothing is passed to the caller before the pool has accepted the answer: error bodies are
 read here, plain JSON bodies too, and for an event stream the first chunk is waited for.
@@ -21,6 +24,7 @@ from dataclasses import dataclass, field
 
 import httpx2
 
+from .answers import StreamWatch, check_plain_body, wants_stream
 from .classify import Outcome, classify, classify_exception
 from .events import emit
 from .keypool import KeyPool, Lease
@@ -114,8 +118,33 @@ def _scrubbed(response: httpx2.Response, pool: KeyPool) -> httpx2.Response:
     )
 
 
+def _read_timeout(request: httpx2.Request) -> float | None:
+    timeout = request.extensions.get("timeout")
+    value = timeout.get("read") if isinstance(timeout, dict) else None
+    return float(value) if isinstance(value, (int, float)) else None
+
+
+def _watch(pool: KeyPool, request: httpx2.Request) -> StreamWatch:
+    return StreamWatch(pool.scrub, _read_timeout(request))
+
+
+def _checked(
+    response: httpx2.Response, raw: bytes, request: httpx2.Request, pool: KeyPool
+) -> httpx2.Response:
+    """A plain (not event-stream) body, read in full: refused when no client could read
+    a successful one, and with raw keys masked whatever its status."""
+    if 200 <= response.status_code < 300:
+        check_plain_body(
+            raw,
+            streaming=wants_stream(request),
+            content_type=response.headers.get("content-type", ""),
+        )
+    return _scrubbed(_rebuilt(response, raw, request), pool)
+
+
 class _PeekedStream(httpx2.SyncByteStream):
-    """The rest of an event stream after its first chunk, which was read to accept it."""
+    """The rest of an event stream after its first chunk, which was read to accept it;
+    passed on through a :class:`StreamWatch`."""
 
     def __init__(
         self,
@@ -123,17 +152,33 @@ class _PeekedStream(httpx2.SyncByteStream):
         rest: Iterator[bytes],
         source: httpx2.SyncByteStream,
         on_close: Callable[[], None],
+        watch: StreamWatch,
     ) -> None:
         self._first: bytes | None = first
         self._rest = rest
         self._source = source
         self._on_close = on_close
+        self._watch = watch
 
     def __iter__(self) -> Iterator[bytes]:
+        watch = self._watch
         if self._first is not None:
             first, self._first = self._first, None
-            yield first
-        yield from self._rest
+            out = watch.feed(first)
+            if out:
+                yield out
+        try:
+            for chunk in self._rest:
+                out = watch.feed(chunk)
+                if out:
+                    yield out
+        except httpx2.TransportError as exc:
+            if not watch.finished:
+                raise watch.broken(exc) from exc
+            return
+        out = watch.end()
+        if out:
+            yield out
 
     def close(self) -> None:
         try:
@@ -152,18 +197,33 @@ class _AsyncPeekedStream(httpx2.AsyncByteStream):
         rest: AsyncIterator[bytes],
         source: httpx2.AsyncByteStream,
         on_close: Callable[[], None],
+        watch: StreamWatch,
     ) -> None:
         self._first: bytes | None = first
         self._rest = rest
         self._source = source
         self._on_close = on_close
+        self._watch = watch
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
+        watch = self._watch
         if self._first is not None:
             first, self._first = self._first, None
-            yield first
-        async for chunk in self._rest:
-            yield chunk
+            out = watch.feed(first)
+            if out:
+                yield out
+        try:
+            async for chunk in self._rest:
+                out = watch.feed(chunk)
+                if out:
+                    yield out
+        except httpx2.TransportError as exc:
+            if not watch.finished:
+                raise watch.broken(exc) from exc
+            return
+        out = watch.end()
+        if out:
+            yield out
 
     async def aclose(self) -> None:
         try:
@@ -263,7 +323,11 @@ class RotatingTransport(httpx2.BaseTransport):
                 response.close()
                 raise
             response.stream = _PeekedStream(
-                first, rest, source, on_close=lambda: self.pool.release(lease)
+                first,
+                rest,
+                source,
+                on_close=lambda: self.pool.release(lease),
+                watch=_watch(self.pool, request),
             )
             return response
         body = response.stream
@@ -274,7 +338,7 @@ class RotatingTransport(httpx2.BaseTransport):
             response.close()
         if not raw and response.status_code == 200:
             raise EmptyResponseError("the answer ended before any data", request=request)
-        return _rebuilt(response, raw, request)
+        return _checked(response, raw, request, self.pool)
 
     def close(self) -> None:
         self.inner.close()
@@ -368,7 +432,11 @@ class AsyncRotatingTransport(httpx2.AsyncBaseTransport):
                 await response.aclose()
                 raise
             response.stream = _AsyncPeekedStream(
-                first, rest, source, on_close=lambda: self.pool.release(lease)
+                first,
+                rest,
+                source,
+                on_close=lambda: self.pool.release(lease),
+                watch=_watch(self.pool, request),
             )
             return response
         body = response.stream
@@ -379,7 +447,7 @@ class AsyncRotatingTransport(httpx2.AsyncBaseTransport):
             await response.aclose()
         if not raw and response.status_code == 200:
             raise EmptyResponseError("the answer ended before any data", request=request)
-        return _rebuilt(response, raw, request)
+        return _checked(response, raw, request, self.pool)
 
     async def aclose(self) -> None:
         await self.inner.aclose()

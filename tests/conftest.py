@@ -27,6 +27,7 @@ def _isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[N
         "OHM_MODEL",
         "OHM_ROUTER",
         "OHM_ROUTER_THRESHOLD",
+        "OHM_RECOVER_TEXT_CALLS",
     ):
         monkeypatch.delenv(var, raising=False)
     for var in list(os.environ):
