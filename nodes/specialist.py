@@ -17,6 +17,7 @@ from langchain_core.messages import AIMessage, AnyMessage, HumanMessage, SystemM
 from persistence.store import VersionView, parse_as_of
 
 from .agents import AGENTS, agent_spec
+from .attachments import has_attachments, with_attachments
 from .classifier import message_text
 from .deps import Deps
 from .limits import cut_reply
@@ -141,6 +142,8 @@ async def run_specialist(
     messages: list[AnyMessage] = list(state.get("messages", []))
     earlier, turn = split_turn(messages)
     meta = route_meta(state, name)
+    if has_attachments(turn):  # the files' bytes join the request only now
+        turn = await asyncio.to_thread(with_attachments, turn, deps.store)
 
     if steps >= spec.max_steps:
         reply = AIMessage(limit_message(name, steps, turn))

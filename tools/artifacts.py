@@ -361,8 +361,24 @@ def build_tools(
         "delete": delete,
         "run_checks": run_checks,
         "parts_catalog": build_catalog_tool(),
+        **_attachment_tools(agent, names, store),
     }
     return [available[n] for n in names if n in available]
+
+
+def _attachment_tools(
+    agent: str, names: tuple[str, ...], store: StoreProvider
+) -> dict[str, BaseTool]:
+    """The circuit inspector's and datasheet analyst's typed write tools, when asked for."""
+    from .inspection import build_inspection_tool
+    from .project_parts import build_project_part_tool
+
+    out: dict[str, BaseTool] = {}
+    if "write_inspection" in names:
+        out["write_inspection"] = build_inspection_tool(agent, store)
+    if "save_project_part" in names:
+        out["save_project_part"] = build_project_part_tool(agent, store)
+    return out
 
 
 def _write_doc(
