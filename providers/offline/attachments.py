@@ -309,6 +309,8 @@ def datasheet_analyst(conv: Conversation) -> Reply:
                 "language model reads free-form datasheets; see docs/attachments.md."
             )
         )
+    if pdfs:
+        part["datasheet"] = pdfs[0]["name"]
     results = [d for n, d in conv.tool_results() if n == "save_project_part"]
     if not results:
         return Reply(tool_calls=[ToolCall("save_project_part", {"part": part})])
