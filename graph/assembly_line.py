@@ -27,7 +27,12 @@ from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import BaseCheckpointSaver
 
 from nodes.agents import INTENT_TO_AGENT, SPECIALISTS, resolve_agent, resolve_intent
-from nodes.attachments import ATTACHMENTS_KEY, prepare_files, save_attachments
+from nodes.attachments import (
+    ATTACHMENTS_KEY,
+    attachment_note,
+    prepare_files,
+    save_attachments,
+)
 from nodes.classifier import message_text
 from nodes.deps import Deps, default_deps
 from nodes.limits import check_message, max_reply_chars
@@ -592,7 +597,11 @@ class AssemblyLine:
                     agent=c.values.get("agent"),
                     route=c.values.get("route"),
                     created_at=c.created_at,
-                    message=_clip(message_text(c.newest)) if c.newest is not None else "",
+                    message=(
+                        _clip(message_text(c.newest)) + attachment_note(c.newest)
+                        if c.newest is not None
+                        else ""
+                    ),
                     artifacts=[v.summary() for v in written.get(c.parent_id or "", [])],
                     route_confidence=c.values.get("route_confidence"),
                 )

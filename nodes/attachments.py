@@ -48,6 +48,12 @@ def attachment_route(msg: BaseMessage) -> dict[str, Any] | None:
     }
 
 
+def attachment_note(msg: BaseMessage) -> str:
+    """`` [attached: board.jpg, ds.pdf]`` for a message with files (timelines), else ''."""
+    names = [str(r.get("name")) for r in attachment_refs(msg)]
+    return f" [attached: {', '.join(names)}]" if names else ""
+
+
 def has_attachments(turn: list[AnyMessage]) -> bool:
     return any(isinstance(m, HumanMessage) and attachment_refs(m) for m in turn)
 

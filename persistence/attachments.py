@@ -222,3 +222,34 @@ def delete_project_part(store: ArtifactStore, project: str, part_id: str) -> boo
             return False
         s.delete(row)
         return True
+
+
+def store_blob(store: ArtifactStore, f: PreparedAttachment) -> dict[str, Any]:
+    """Keep a checked file's bytes before any message carries it (a dashboard upload);
+    a later turn links it to its thread. Returns the file's reference."""
+    with store.transaction() as s:
+        if s.get(AttachmentBlob, f.sha256) is None:
+            s.add(
+                AttachmentBlob(
+                    sha256=f.sha256,
+                    kind=f.kind,
+                    mime=f.mime,
+                    size=f.size,
+                    data=f.data,
+                    text=json.dumps(list(f.page_texts)) if f.kind == "pdf" else None,
+                    pages=f.pages,
+                    width=f.width,
+                    height=f.height,
+                )
+            )
+    return f.ref()
+
+
+def project_has_attachment(store: ArtifactStore, project: str, sha256: str) -> bool:
+    with store._read() as s:
+        row = s.scalar(
+            select(ThreadAttachment.id)
+            .where(ThreadAttachment.project_id == project, ThreadAttachment.sha256 == sha256)
+            .limit(1)
+        )
+        return row is not None

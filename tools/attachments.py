@@ -285,3 +285,28 @@ def prepare_all(paths: list[str] | list[Path] | list[str | Path]) -> list[Prepar
     if len(paths) > MAX_ATTACHMENTS:
         raise AttachmentError(f"a message can carry at most {MAX_ATTACHMENTS} attachments")
     return [read_attachment(p) for p in paths]
+
+
+def from_stored(
+    name: str,
+    kind: str,
+    mime: str,
+    data: bytes,
+    *,
+    width: int | None = None,
+    height: int | None = None,
+    pages: int | None = None,
+    page_texts: tuple[str, ...] = (),
+) -> PreparedAttachment:
+    """A file kept earlier (already checked), to attach to a new message."""
+    return PreparedAttachment(
+        name=Path(name).name or "attachment",
+        kind="image" if kind == "image" else "pdf",
+        mime=mime,
+        data=data,
+        width=width,
+        height=height,
+        pages=pages,
+        page_texts=page_texts,
+        original_size=len(data),
+    )

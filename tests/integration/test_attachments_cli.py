@@ -70,6 +70,9 @@ def test_a_photo_goes_to_the_inspector_and_the_request_carries_it(tmp_path: Path
     assert inspection["status"] in ("warning", "fail") and inspection["confidence"] == 0.0
     assert inspection["compared_with_wiring"] is False
     assert "cannot see" in result["reply"]
+    code, out, err = ohm("history", "-t", "v1", "--json")
+    assert code == 0, err
+    assert "[attached: board.jpg]" in out
 
 
 def test_a_photo_without_wiring_asks_for_the_wiring_first(tmp_path: Path) -> None:
