@@ -101,3 +101,32 @@ def build_inspection_tool(agent: str, store: Any) -> BaseTool:
         )
 
     return write_inspection
+
+
+def inspection_markdown(content: str) -> str:
+    """An inspection artifact as Markdown for people (critical issues first)."""
+    try:
+        ins = Inspection.model_validate_json(content)
+    except ValueError:
+        return content
+    lines = [
+        f"**Status: {ins.status}** · confidence {ins.confidence:.0%}"
+        + ("" if ins.compared_with_wiring else " · not compared with a wiring"),
+        "",
+    ]
+    if ins.critical_issues:
+        lines.append("### Critical issues")
+        for i in ins.critical_issues:
+            where = i.connection or i.component
+            lines.append(
+                f"- **{i.summary}**"
+                + (f" (`{where}`)" if where else "")
+                + (f" — {i.fix}" if i.fix else "")
+            )
+    for title, items in (
+        ("What the photo shows", ins.observations),
+        ("Suggestions", ins.suggestions),
+    ):
+        if items:
+            lines += ["", f"### {title}", *(f"- {x}" for x in items)]
+    return "\n".join(lines)

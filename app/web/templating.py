@@ -33,6 +33,7 @@ DOC_TITLES = {
     "code": "Firmware",
     "budget": "Budget",
     "conversation_summary": "Conversation summary",
+    "inspection": "Inspection",
 }
 
 

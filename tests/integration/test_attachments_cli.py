@@ -25,6 +25,8 @@ runner = CliRunner()
 @pytest.fixture(autouse=True)
 def offline(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OHM_OFFLINE", "1")
+    # The offline note is printed once per process; leave it unsaid for later tests.
+    monkeypatch.setattr("app.driver._offline_noted", False)
 
 
 def write_truncated_jpeg(path: Path) -> Path:

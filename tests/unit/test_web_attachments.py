@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,8 +11,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.web import WebConfig, create_app
+from persistence.store import ArtifactStore
 from providers.offline.server import shared_server
 from tests.attachment_files import write_image_only_pdf, write_jpeg
+from tests.unit.test_attachments import WIRING
 
 pytestmark = pytest.mark.integration
 HEADERS = {"X-Ohm-Client": "test"}
@@ -38,6 +41,8 @@ def test_an_uploaded_photo_goes_with_the_message_and_shows_in_the_chat(
     assert r.status_code == 200, r.text
     ref = r.json()
     assert (ref["kind"], ref["width"], ref["height"]) == ("image", 640, 480)
+    wiring = json.dumps(WIRING)
+    ArtifactStore.open(tmp_path / "data").write("bench", "wiring", lambda _p: wiring)
     shared_server().clear_records()
     r = client.post(
         "/api/projects/bench/threads/w1/turns",
@@ -58,6 +63,8 @@ def test_an_uploaded_photo_goes_with_the_message_and_shows_in_the_chat(
     assert page.status_code == 200
     assert f"/api/projects/bench/attachments/{ref['sha256']}" in page.text
     assert "board.jpg (image/jpeg, 640×480" in page.text
+    # The inspection drawer: the checks' errors on the wiring come first.
+    assert "Status: fail" in page.text and "Critical issues" in page.text
 
 
 def test_a_bad_upload_is_a_400_with_one_line(client: TestClient, tmp_path: Path) -> None:
