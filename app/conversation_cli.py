@@ -24,7 +24,11 @@ def ask(
     ] = None,
     agent: Annotated[
         str | None,
-        typer.Option("--agent", "-a", help="Force a specialist: bom, code, wiring, debug, chat."),
+        typer.Option(
+            "--agent",
+            "-a",
+            help="Force a specialist: bom, code, wiring, debug, chat, verify, datasheet.",
+        ),
     ] = None,
     json_mode: JsonOpt = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Hide tool calls.")] = False,
