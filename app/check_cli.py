@@ -242,17 +242,18 @@ def check_main(
         typer.echo(ctx.get_help())
         raise typer.Exit(2)
     from persistence.store import ArtifactStore, StoreError
-    from tools.checks.integration import current_artifacts
+    from tools.checks.integration import current_artifacts, project_catalog
 
     try:
         store = ArtifactStore.open()
         store.get_project(project)
         arts = current_artifacts(store, project)
+        catalog = project_catalog(store, project)
     except StoreError as exc:
         _fail(str(exc))
     if arts.unreadable:
         _fail(f"stored artifacts do not fit their schema: {', '.join(arts.unreadable)}")
-    _emit(_run(lambda: check_project(arts.bom, arts.wiring, arts.code), project), as_json)
+    _emit(_run(lambda: check_project(arts.bom, arts.wiring, arts.code, catalog), project), as_json)
 
 
 WIRING_OPT = typer.Option(

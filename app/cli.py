@@ -29,6 +29,7 @@ from .conversation_cli import ask, chat
 from .demo_cli import DEMO_SCRIPT, demo
 from .history_cli import history, replay, resume
 from .keys_cli import keys
+from .parts_cli import parts_app
 from .projects_cli import projects_app, threads
 from .route_cli import route_command
 from .serve_cli import serve_command
@@ -131,6 +132,7 @@ app.command("serve")(serve_command)
 app.command("route")(route_command)
 app.add_typer(projects_app, name="projects")
 app.add_typer(artifacts_app, name="artifacts")
+app.add_typer(parts_app, name="parts")
 
 
 class _OneLine(logging.Formatter):

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from typing import TYPE_CHECKING, Annotated
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -23,11 +24,23 @@ def ask(
     ] = None,
     agent: Annotated[
         str | None,
-        typer.Option("--agent", "-a", help="Force a specialist: bom, code, wiring, debug, chat."),
+        typer.Option(
+            "--agent",
+            "-a",
+            help="Force a specialist: bom, code, wiring, debug, chat, verify, datasheet.",
+        ),
     ] = None,
     json_mode: JsonOpt = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Hide tool calls.")] = False,
     wait: WaitOpt = None,
+    attach: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--attach",
+            metavar="FILE",
+            help="A photo (JPEG, PNG, WebP) or PDF for the first message; repeat for more.",
+        ),
+    ] = None,
 ) -> None:
     """Send messages to the assembly line, one turn each, in one thread."""
 
@@ -40,10 +53,13 @@ def ask(
             fail("a message is empty", EXIT_USAGE)
         if agent:
             resolve_agent(agent)
+        files = _read_attachments(attach or [])
         store = open_store()
         require_project(store, project)
         note_offline(json_mode)
-        asyncio.run(_ask(messages, project, thread, agent, json_mode, not quiet, store, wait))
+        asyncio.run(
+            _ask(messages, project, thread, agent, json_mode, not quiet, store, wait, files)
+        )
 
     guard(run)
 
@@ -57,6 +73,7 @@ async def _ask(
     verbose: bool,
     store: ArtifactStore,
     wait: float | None,
+    files: list[Any] | None = None,
 ) -> None:
     from graph.assembly_line import TurnError
 
@@ -65,13 +82,20 @@ async def _ask(
 
     thread_id = thread or uuid.uuid4().hex[:12]
     async with assembly_line(store) as line:
-        for msg in messages:
+        for n, msg in enumerate(messages):
+            attached = files if n == 0 and files else None
             if not json_mode:
                 out.print(f"[bold]you[/] [dim]({project}/{thread_id})[/]: {escape(msg)}")
+                _print_attached(attached)
             try:
                 result = await drive(
                     line.astream(
-                        msg, project=project, thread=thread_id, agent=agent, **wait_arg(wait)
+                        msg,
+                        project=project,
+                        thread=thread_id,
+                        agent=agent,
+                        attachments=attached,
+                        **wait_arg(wait),
                     ),
                     json_mode,
                     TurnPrinter(verbose),
@@ -116,7 +140,11 @@ async def _chat(
     from .render import TurnPrinter, err, escape, out
 
     thread_id = thread or uuid.uuid4().hex[:12]
-    out.print(f"[dim]project {project}, thread {thread_id}. Type 'exit' to leave.[/]")
+    out.print(
+        f"[dim]project {project}, thread {thread_id}. Type 'exit' to leave, "
+        "'/attach PATH' to add a photo or PDF to your next message.[/]"
+    )
+    staged: list[Any] = []
     async with assembly_line(store) as line:
         while True:
             try:
@@ -126,12 +154,21 @@ async def _chat(
                 return
             if msg.strip().lower() in ("exit", "quit"):
                 return
+            if msg.strip().startswith("/attach"):
+                _stage(msg.strip()[len("/attach") :].strip(), staged)
+                continue
             if not msg.strip():
                 continue
+            attached, staged = staged, []
             try:
                 await drive(
                     line.astream(
-                        msg, project=project, thread=thread_id, agent=agent, **wait_arg(wait)
+                        msg,
+                        project=project,
+                        thread=thread_id,
+                        agent=agent,
+                        attachments=attached or None,
+                        **wait_arg(wait),
                     ),
                     False,
                     TurnPrinter(True),
@@ -141,3 +178,45 @@ async def _chat(
                 known = describe(exc)
                 err.print(f"[bold red]error:[/] {escape(known[0] if known else str(exc))}")
             out.print()
+
+
+def _read_attachments(paths: list[Path]) -> list[Any]:
+    """Check every attached file before anything runs: a bad one is one line, exit 2."""
+    if not paths:
+        return []
+    from tools.attachments import AttachmentError, prepare_all
+
+    try:
+        return prepare_all(list(paths))
+    except AttachmentError as exc:
+        fail(str(exc), EXIT_USAGE)
+
+
+def _print_attached(files: list[Any] | None) -> None:
+    from tools.attachments import describe_ref
+
+    from .render import escape, out
+
+    for f in files or []:
+        out.print(f"  [dim]attached {escape(describe_ref(f.ref()))}[/]")
+
+
+def _stage(path: str, staged: list[Any]) -> None:
+    """``/attach PATH`` in ``ohm chat``: check the file now, send it with the next message."""
+    from tools.attachments import MAX_ATTACHMENTS, AttachmentError, describe_ref, read_attachment
+
+    from .render import err, escape, out
+
+    if not path:
+        err.print("[bold red]error:[/] /attach needs a file path")
+        return
+    if len(staged) >= MAX_ATTACHMENTS:
+        err.print(f"[bold red]error:[/] at most {MAX_ATTACHMENTS} attachments per message")
+        return
+    try:
+        f = read_attachment(path.strip("'\""))
+    except AttachmentError as exc:
+        err.print(f"[bold red]error:[/] {escape(str(exc))}")
+        return
+    staged.append(f)
+    out.print(f"[dim]attached {escape(describe_ref(f.ref()))}; it goes with your next message[/]")

@@ -16,11 +16,11 @@ import json
 import logging
 import threading
 import uuid
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Coroutine
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Coroutine, Sequence
 from contextlib import AsyncExitStack, aclosing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage, ToolMessage
 from langchain_core.runnables import RunnableConfig
@@ -28,6 +28,12 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.types import StreamMode
 
 from nodes.agents import INTENT_TO_AGENT, SPECIALISTS, resolve_agent, resolve_intent
+from nodes.attachments import (
+    ATTACHMENTS_KEY,
+    attachment_note,
+    prepare_files,
+    save_attachments,
+)
 from nodes.classifier import message_text
 from nodes.deps import Deps, default_deps
 from nodes.limits import check_message, max_reply_chars
@@ -65,6 +71,9 @@ from .events import (
     WarningEvent,
 )
 from .timeline import Checkpoint, checkpoint_index, next_nodes
+
+if TYPE_CHECKING:
+    from tools.attachments import PreparedAttachment
 
 __all__ = ["AssemblyLine", "CheckpointInfo", "ThreadBusy", "TurnError"]
 
@@ -262,8 +271,13 @@ class AssemblyLine:
         temperatures: dict[str, float] | None = None,
         wait: float | None = None,
         deltas: bool = True,
+        attachments: Sequence[str | Path | PreparedAttachment] | None = None,
     ) -> AsyncGenerator[OhmEvent, None]:
         """Run one turn and yield its events; the last is ``done`` or ``error``.
+
+        ``attachments`` are file paths (or files already checked with
+        ``tools.attachments``): JPEG, PNG or WebP photos and PDFs. Every file is checked
+        before anything is saved; a bad one raises ``AttachmentError`` (a ValueError).
 
         One turn runs at a time per thread, across processes: when another holds the
         thread this waits up to ``wait`` seconds (default: not at all), then raises
@@ -271,16 +285,21 @@ class AssemblyLine:
         events are produced and the models answer in one piece instead of streaming,
         which costs a fraction of the CPU (see docs/benchmarks.md)."""
         check_message(message)
+        files = await asyncio.to_thread(prepare_files, attachments) if attachments else []
         await self.open()
         thread_id = thread or uuid.uuid4().hex[:12]
         await self._check_thread(project, thread_id)
         ctx = self._context(project, thread_id, agent, models, temperatures)
 
         async def turn() -> AsyncIterator[OhmEvent]:
+            human = HumanMessage(message)
+            if files:
+                refs = await asyncio.to_thread(
+                    save_attachments, self.store, project, thread_id, files
+                )
+                human.additional_kwargs[ATTACHMENTS_KEY] = refs
             yield TurnStarted(project=project, thread_id=thread_id, message=message)
-            async for ev in self._run(
-                {"messages": [HumanMessage(message)]}, self._config(thread_id), ctx, deltas
-            ):
+            async for ev in self._run({"messages": [human]}, self._config(thread_id), ctx, deltas):
                 yield ev
 
         async for ev in self._leased(thread_id, wait, turn):
@@ -589,7 +608,11 @@ class AssemblyLine:
                     agent=c.values.get("agent"),
                     route=c.values.get("route"),
                     created_at=c.created_at,
-                    message=_clip(message_text(c.newest)) if c.newest is not None else "",
+                    message=(
+                        _clip(message_text(c.newest)) + attachment_note(c.newest)
+                        if c.newest is not None
+                        else ""
+                    ),
                     artifacts=[v.summary() for v in written.get(c.parent_id or "", [])],
                     route_confidence=c.values.get("route_confidence"),
                 )

@@ -43,6 +43,7 @@ from nodes.agents import (
     ConfigError,
     resolve_agent,
 )
+from nodes.attachments import attachment_route
 from nodes.classifier import message_text
 from nodes.deps import Deps, default_deps
 from nodes.limits import check_message
@@ -159,6 +160,9 @@ def build_graph(deps: Deps | None = None) -> OhmGraph:
                     "route": "forced",
                     "route_reason": f"forced to {agent} by the caller",
                 }
+        by_files = attachment_route(messages[-1])
+        if by_files:  # a photo or a PDF decides the specialist before any classifier
+            return {**update, **by_files}
         is_first = not any(isinstance(m, AIMessage) for m in messages[:-1])
         if is_first:
             return {

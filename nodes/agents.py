@@ -16,7 +16,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal, get_args
 
-Intent = Literal["BOM", "CODE", "WIRING", "DEBUG", "CHAT"]
+Intent = Literal["BOM", "CODE", "WIRING", "DEBUG", "CHAT", "VERIFY", "DATASHEET"]
 INTENTS: tuple[str, ...] = get_args(Intent)
 
 AgentName = Literal[
@@ -27,6 +27,8 @@ AgentName = Literal[
     "code_generator",
     "wiring_diagram",
     "debugger",
+    "circuit_inspector",
+    "datasheet_analyst",
 ]
 SPECIALISTS: tuple[str, ...] = (
     "project_initializer",
@@ -35,6 +37,8 @@ SPECIALISTS: tuple[str, ...] = (
     "wiring_diagram",
     "debugger",
     "conversational",
+    "circuit_inspector",
+    "datasheet_analyst",
 )
 
 INTENT_TO_AGENT: dict[str, str] = {
@@ -43,6 +47,8 @@ INTENT_TO_AGENT: dict[str, str] = {
     "WIRING": "wiring_diagram",
     "DEBUG": "debugger",
     "CHAT": "conversational",
+    "VERIFY": "circuit_inspector",
+    "DATASHEET": "datasheet_analyst",
 }
 AGENT_TO_INTENT: dict[str, str] = {v: k for k, v in INTENT_TO_AGENT.items()}
 
@@ -61,9 +67,13 @@ AGENT_ALIASES: dict[str, str] = {
     "chat": "conversational",
     "init": "project_initializer",
     "initializer": "project_initializer",
+    "verify": "circuit_inspector",
+    "inspect": "circuit_inspector",
+    "inspector": "circuit_inspector",
+    "datasheet": "datasheet_analyst",
 }
 
-Route = Literal["initializer", "classifier", "local", "forced", "fallback"]
+Route = Literal["initializer", "classifier", "local", "forced", "fallback", "attachment"]
 
 READ_TOOLS = ("read", "list_artifacts", "run_checks", "parts_catalog")
 # Each agent is bound to the typed write tools of what it writes (tools/typed_writes.py).
@@ -72,6 +82,8 @@ DESIGN_TOOLS = ("read", "delete", "list_artifacts", "parts_catalog")
 BOM_TOOLS = (*DESIGN_TOOLS, "write_bom")
 WIRING_TOOLS = (*DESIGN_TOOLS, "write_wiring")
 CODE_TOOLS = (*DESIGN_TOOLS, "write_code", "write_code_files")
+INSPECTOR_TOOLS = ("read", "list_artifacts", "run_checks", "write_inspection")
+DATASHEET_TOOLS = ("read", "list_artifacts", "parts_catalog", "save_project_part")
 
 
 @dataclass(frozen=True)
@@ -109,6 +121,9 @@ AGENTS: dict[str, AgentSpec] = {
         AgentSpec("code_generator", "Firmware", _SONNET, 0.2, 8000, CODE_TOOLS, max_steps=10),
         AgentSpec("wiring_diagram", "Wiring", _SONNET, 0.2, 4000, WIRING_TOOLS, max_steps=8),
         AgentSpec("debugger", "Debugger", _SONNET, 0.3, 3000, READ_TOOLS, max_steps=10),
+        # A vision model: it is shown the maker's photo.
+        AgentSpec("circuit_inspector", "Circuit inspector", _FLASH, 0.2, 3000, INSPECTOR_TOOLS),
+        AgentSpec("datasheet_analyst", "Datasheet", _SONNET, 0.1, 4000, DATASHEET_TOOLS),
     )
 }
 

@@ -11,7 +11,14 @@ from langchain_core.messages import AIMessage, AnyMessage, BaseMessage, HumanMes
 from openai import APIResponseValidationError
 from pydantic import BaseModel, Field, ValidationError
 
-from .agents import AGENT_TO_INTENT, FALLBACK_INTENT, INTENT_TO_AGENT, Intent, agent_spec
+from .agents import (
+    AGENT_TO_INTENT,
+    FALLBACK_INTENT,
+    INTENT_TO_AGENT,
+    INTENTS,
+    Intent,
+    agent_spec,
+)
 from .deps import ModelProvider
 from .memo import derived
 
@@ -21,7 +28,7 @@ log = logging.getLogger(__name__)
 class IntentDecision(BaseModel):
     """Which specialist should answer the maker's new message."""
 
-    intent: Intent = Field(description="BOM, CODE, WIRING, DEBUG or CHAT.")
+    intent: Intent = Field(description=f"One of {', '.join(INTENTS)}.")
     reason: str = Field(default="", description="One short sentence saying why.", max_length=300)
 
 

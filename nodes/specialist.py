@@ -18,6 +18,7 @@ from providers.answers import scrub_message
 from tools.results import outcome_of
 
 from .agents import AGENTS, agent_spec
+from .attachments import has_attachments, with_attachments
 from .broken_calls import native_calls, refused_calls
 from .classifier import message_text
 from .deps import Deps
@@ -135,6 +136,8 @@ async def run_specialist(
     messages: list[AnyMessage] = list(state.get("messages", []))
     earlier, turn = split_turn(messages)
     meta = route_meta(state, name)
+    if has_attachments(turn):  # the files' bytes join the request only now
+        turn = await asyncio.to_thread(with_attachments, turn, deps.store)
 
     if steps >= spec.max_steps:
         reply = AIMessage(limit_message(name, steps, turn))

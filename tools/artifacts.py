@@ -393,6 +393,7 @@ def build_tools(
         "delete": delete,
         "run_checks": run_checks,
         "parts_catalog": build_catalog_tool(),
+        **_attachment_tools(agent, names, store),
     }
     out: list[BaseTool] = []
     for n in names:
@@ -400,6 +401,21 @@ def build_tools(
             out.append(fixed[n])
         elif n in TYPED_WRITES:
             out.append(build_typed_write(TYPED_WRITES[n], deps))
+    return out
+
+
+def _attachment_tools(
+    agent: str, names: tuple[str, ...], store: StoreProvider
+) -> dict[str, BaseTool]:
+    """The circuit inspector's and datasheet analyst's typed write tools, when asked for."""
+    from .inspection import build_inspection_tool
+    from .project_parts import build_project_part_tool
+
+    out: dict[str, BaseTool] = {}
+    if "write_inspection" in names:
+        out["write_inspection"] = build_inspection_tool(agent, store)
+    if "save_project_part" in names:
+        out["save_project_part"] = build_project_part_tool(agent, store)
     return out
 
 

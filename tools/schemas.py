@@ -26,7 +26,7 @@ from pydantic import (
 from .coerce import COUNT, DOLLARS, MILLIAMPS, VOLTS, json_text, lines_of, number_in
 
 ArtifactType = Literal[
-    "context", "mvp", "prd", "bom", "code", "wiring", "budget", "conversation_summary"
+    "context", "mvp", "prd", "bom", "code", "wiring", "budget", "conversation_summary", "inspection"
 ]
 ARTIFACT_TYPES: tuple[str, ...] = get_args(ArtifactType)
 TEXT_TYPES: frozenset[str] = frozenset({"context", "mvp", "prd", "budget", "conversation_summary"})

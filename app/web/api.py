@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
@@ -37,6 +38,7 @@ from .data import (
 )
 from .render import error_count, json_content, readable_text, unified_diff_text
 from .services import Services, provider_status, services
+from .uploads import AttachmentIn, uploaded
 
 Svc = Annotated[Services, Depends(services)]
 PathQuery = Annotated[str, Query(description="For code: the file path, e.g. src/main.cpp.")]
@@ -181,6 +183,11 @@ class TurnIn(BaseModel):
         default=None, description="Force a specialist: bom, code, wiring, debug or chat."
     )
     stream: bool = Field(default=True, description="False: answer with the result only.")
+    attachments: list[AttachmentIn] = Field(
+        default_factory=list,
+        max_length=8,
+        description="Files uploaded with POST .../attachments to send with this message.",
+    )
 
     @field_validator("message")
     @classmethod
@@ -390,15 +397,24 @@ def _turn_thread(svc: Services, project_id: str, thread_id: str) -> None:
 
 
 async def run_turn(
-    svc: Services, project_id: str, thread_id: str, message: str, agent: str | None, stream: bool
+    svc: Services,
+    project_id: str,
+    thread_id: str,
+    message: str,
+    agent: str | None,
+    stream: bool,
+    attachments: list[AttachmentIn] | None = None,
 ) -> Response:
     _turn_thread(svc, project_id, thread_id)
     forced = resolve_agent(agent) if agent else None
+    files = await asyncio.to_thread(uploaded, svc.store, attachments) if attachments else None
     return await _respond(
         svc,
         thread_id,
         stream,
-        lambda: svc.line.astream(message, project=project_id, thread=thread_id, agent=forced),
+        lambda: svc.line.astream(
+            message, project=project_id, thread=thread_id, agent=forced, attachments=files
+        ),
     )
 
 
@@ -411,7 +427,9 @@ async def run_turn(
 )
 async def post_turn(project_id: str, thread_id: str, body: TurnIn, svc: Svc) -> Response:
     """Runs one turn of the assembly line in this thread (created if the id is new)."""
-    return await run_turn(svc, project_id, thread_id, body.message, body.agent, body.stream)
+    return await run_turn(
+        svc, project_id, thread_id, body.message, body.agent, body.stream, body.attachments
+    )
 
 
 @router.post(
@@ -424,7 +442,9 @@ async def post_turn(project_id: str, thread_id: str, body: TurnIn, svc: Svc) -> 
 async def post_project_turn(project_id: str, body: NewTurnIn, svc: Svc) -> Response:
     """The thread id appears in the first event (`turn_started`)."""
     thread_id = body.thread_id or uuid.uuid4().hex[:12]
-    return await run_turn(svc, project_id, thread_id, body.message, body.agent, body.stream)
+    return await run_turn(
+        svc, project_id, thread_id, body.message, body.agent, body.stream, body.attachments
+    )
 
 
 @router.post(

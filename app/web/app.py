@@ -17,7 +17,7 @@ from graph.assembly_line import AssemblyLine
 from nodes.agents import ConfigError
 from persistence.store import ArtifactStore, InvalidIdError, NotFoundError, StoreError
 
-from . import api, pages
+from . import api, attachments_api, pages
 from .config import WebConfig
 from .render import pygments_css
 from .security import Guard, wants_json
@@ -139,6 +139,7 @@ def create_app(
         )
 
     app.include_router(api.router)
+    app.include_router(attachments_api.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(Guard, config=config)

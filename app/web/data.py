@@ -14,6 +14,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMe
 from markupsafe import Markup
 
 from graph.assembly_line import AssemblyLine, CheckpointInfo
+from nodes.attachments import attachment_refs
 from nodes.classifier import message_text
 from persistence.store import (
     ArtifactStore,
@@ -134,6 +135,8 @@ class TurnView:
     artifacts: list[dict[str, Any]] = field(default_factory=list)
     reply: str = ""
     limited: bool = False
+    attachments: list[dict[str, Any]] = field(default_factory=list)
+    """References of the files the message carried (see nodes.attachments)."""
 
     @property
     def reply_html(self) -> Markup:
@@ -150,6 +153,7 @@ class TurnView:
             "artifacts": self.artifacts,
             "reply": self.reply,
             "limited": self.limited,
+            "attachments": self.attachments,
         }
 
 
@@ -165,7 +169,7 @@ def transcript(messages: list[BaseMessage]) -> list[TurnView]:
     calls: dict[str, ToolLine] = {}
     for m in messages:
         if isinstance(m, HumanMessage):
-            turns.append(TurnView(user=message_text(m)))
+            turns.append(TurnView(user=message_text(m), attachments=attachment_refs(m)))
             continue
         if not turns:
             turns.append(TurnView(user=""))

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from markupsafe import Markup
 
 from persistence.store import ArtifactStore, VersionView
+from tools.inspection import inspection_markdown
 from tools.schemas import TEXT_TYPES
 
 from .diagram import wiring_svg_renderer
@@ -96,6 +97,8 @@ def panel_for(store: ArtifactStore, v: VersionView) -> ArtifactPanel:
         return panel
     if v.type in TEXT_TYPES:
         panel.body = markdown_html(v.content)
+    elif v.type == "inspection":
+        panel.body = markdown_html(inspection_markdown(v.content))
     elif v.type == "code":
         panel.language = code_language(v)
         panel.body = highlight_code(v.content, panel.language)

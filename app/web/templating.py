@@ -17,6 +17,7 @@ from starlette.templating import Jinja2Templates
 
 from nodes.agents import AGENTS
 from nodes.limits import MAX_MESSAGE_CHARS
+from tools.attachments import describe_ref
 
 from .render import safe_link
 
@@ -32,6 +33,7 @@ DOC_TITLES = {
     "code": "Firmware",
     "budget": "Budget",
     "conversation_summary": "Conversation summary",
+    "inspection": "Inspection",
 }
 
 
@@ -93,6 +95,7 @@ env.filters["agent_title"] = agent_title
 env.filters["money"] = money
 env.filters["step_label"] = step_label
 env.filters["safe_link"] = safe_link
+env.filters["attachment_label"] = describe_ref
 env.globals["DOC_TITLES"] = DOC_TITLES
 env.globals["MAX_MESSAGE_CHARS"] = MAX_MESSAGE_CHARS
 env.globals["AGENT_TITLES"] = {name: spec.title for name, spec in AGENTS.items()}

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import projects
+from .attachments import circuit_inspector, datasheet_analyst
 
 
 @dataclass
@@ -120,6 +121,8 @@ _AGENT_BY_PROMPT = (
     ("wiring specialist", "wiring_diagram"),
     ("debugging specialist", "debugger"),
     ("mentor", "conversational"),
+    ("circuit inspector", "circuit_inspector"),
+    ("datasheet analyst", "datasheet_analyst"),
 )
 
 
@@ -242,6 +245,8 @@ _INTENT_WORDS: dict[str, tuple[str, ...]] = {
         "battery",
         "power supply",
     ),
+    "VERIFY": ("does this match", "match my wiring", "check my build", "photo of"),
+    "DATASHEET": ("datasheet", "absolute maximum", "part number:"),
 }
 
 
@@ -260,6 +265,8 @@ def classify_text(message: str, previous_intent: str | None) -> tuple[str, str]:
         "WIRING": "the message asks how parts connect",
         "CODE": "the message asks for firmware",
         "BOM": "the message asks about parts",
+        "VERIFY": "the message asks to check the build against the plan",
+        "DATASHEET": "the message is about a datasheet",
     }
     return best, reasons[best]
 
@@ -455,4 +462,6 @@ _HANDLERS = {
     "code_generator": code_generator,
     "debugger": debugger,
     "conversational": conversational,
+    "circuit_inspector": circuit_inspector,
+    "datasheet_analyst": datasheet_analyst,
 }

@@ -67,6 +67,8 @@ class RequestRecord:
     stream: bool
     at: float
     model: str | None = None
+    images: int = 0
+    """``image_url`` parts in the request's messages (attached photos reaching the model)."""
 
     def as_dict(self) -> dict[str, Any]:
         return self.__dict__.copy()
@@ -185,6 +187,16 @@ def shared_server() -> OfflineServer:
 
 
 # ---------------------------------------------------------------------- protocol
+
+
+def _image_parts(body: dict[str, Any]) -> int:
+    return sum(
+        1
+        for m in body.get("messages") or []
+        if isinstance(m, dict) and isinstance(m.get("content"), list)
+        for p in m["content"]
+        if isinstance(p, dict) and p.get("type") == "image_url"
+    )
 
 
 def completion_id() -> str:
@@ -450,6 +462,7 @@ def _make_handler(server: OfflineServer) -> type[BaseHTTPRequestHandler]:
                     stream=stream,
                     at=time.monotonic(),
                     model=body.get("model"),
+                    images=_image_parts(body),
                 )
             )
 

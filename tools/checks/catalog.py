@@ -371,7 +371,8 @@ class Part(_Frozen):
     @field_validator("source")
     @classmethod
     def _url(cls, v: str) -> str:
-        if not v.startswith(("https://", "http://")):
+        # "project:<project>/<datasheet>" marks a part a project added from its datasheet.
+        if not v.startswith(("https://", "http://", "project:")):
             raise ValueError("source must be an http(s) URL")
         return v
 

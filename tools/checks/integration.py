@@ -17,13 +17,20 @@ from persistence.store import ArtifactStore, VersionView
 from tools.schemas import ArtifactContentError, Bom, CodeFile, Wiring, parse_bom, parse_wiring
 
 from .bom import check_bom
-from .catalog import load_catalog
+from .catalog import Catalog, load_catalog
 from .code import check_code
 from .findings import Finding, dedupe, sort_findings
 from .project import check_project, rule_firmware_addresses
 from .wiring import check_wiring
 
 log = logging.getLogger(__name__)
+
+
+def project_catalog(store: ArtifactStore, project: str) -> Catalog:
+    """The bundled catalog plus the project's own parts (see tools.project_parts)."""
+    from tools.project_parts import project_catalog as with_project_parts
+
+    return with_project_parts(store, project)
 
 
 @dataclass(frozen=True)
@@ -64,9 +71,12 @@ def current_artifacts(
     return ProjectArtifacts(bom, wiring, code, unreadable)
 
 
-def findings_for(kind: str, arts: ProjectArtifacts) -> list[Finding]:
-    """The findings a writer of ``kind`` must hear about, given the project as it is now."""
-    catalog = load_catalog()
+def findings_for(
+    kind: str, arts: ProjectArtifacts, catalog: Catalog | None = None
+) -> list[Finding]:
+    """The findings a writer of ``kind`` must hear about, given the project as it is now
+    (``catalog``: the project's, with its own parts; default the bundled one)."""
+    catalog = catalog or load_catalog()
     out: list[Finding] = []
     if kind == "bom" and arts.bom is not None:
         out += check_bom(arts.bom, arts.wiring, catalog)
@@ -102,9 +112,10 @@ def run_checks_after_write(
 ) -> list[dict[str, Any]]:
     """Check what was just written, store the findings on each version, return them all."""
     arts = current_artifacts(store, project, pending)
+    catalog = project_catalog(store, project)
     everything: list[Finding] = []
     for kind in sorted({v.type for v in written if not v.deleted}):
-        found = findings_for(kind, arts)
+        found = findings_for(kind, arts, catalog)
         everything += found
         for v in written:
             if v.type == kind and not v.deleted:
@@ -115,7 +126,7 @@ def run_checks_after_write(
 def run_project_checks(store: ArtifactStore, project: str) -> dict[str, Any]:
     """Every check across the project's current artifacts (the debugger's tool)."""
     arts = current_artifacts(store, project)
-    findings = check_project(arts.bom, arts.wiring, arts.code)
+    findings = check_project(arts.bom, arts.wiring, arts.code, project_catalog(store, project))
     return {
         "checked": {
             "bom": arts.bom is not None,

@@ -311,6 +311,68 @@
       }
     });
 
+    // Attachments: files picked or dropped are uploaded (and checked) at once; the
+    // message then names them. A refused file shows its one-line reason.
+    const attachInput = document.getElementById("attach-input");
+    const attachList = document.getElementById("attach-list");
+    let attached = [];
+    const showAttached = () => {
+      attachList.replaceChildren();
+      attached.forEach((f, i) => {
+        const item = el("li", "attach-item", `📎 ${f.name} `);
+        const drop = el("button", "link-button", "remove");
+        drop.type = "button";
+        drop.addEventListener("click", () => {
+          attached.splice(i, 1);
+          showAttached();
+        });
+        item.append(drop);
+        attachList.append(item);
+      });
+    };
+    async function upload(files) {
+      for (const file of files) {
+        const form = new FormData();
+        form.append("file", file, file.name);
+        status.textContent = `Uploading ${file.name}…`;
+        try {
+          const resp = await fetch(`/api/projects/${enc(project)}/attachments`, {
+            method: "POST",
+            credentials: "same-origin",
+            headers: { "X-Ohm-Client": "dashboard" },
+            body: form,
+          });
+          const data = await resp.json();
+          if (!resp.ok) {
+            attachList.append(el("li", "attach-error", data.detail || `${resp.status} ${resp.statusText}`));
+            continue;
+          }
+          attached.push({ sha256: data.sha256, name: data.name });
+        } catch (err) {
+          attachList.append(el("li", "attach-error", `upload failed (${err.message})`));
+          continue;
+        }
+        showAttached();
+      }
+      status.textContent = idle;
+    }
+    if (attachInput) {
+      attachInput.addEventListener("change", async () => {
+        await upload(Array.from(attachInput.files || []));
+        attachInput.value = "";
+      });
+      composer.addEventListener("dragover", (event) => {
+        event.preventDefault();
+        composer.classList.add("dropping");
+      });
+      composer.addEventListener("dragleave", () => composer.classList.remove("dropping"));
+      composer.addEventListener("drop", async (event) => {
+        event.preventDefault();
+        composer.classList.remove("dropping");
+        await upload(Array.from(event.dataTransfer ? event.dataTransfer.files : []));
+      });
+    }
+
     composer.addEventListener("submit", async (event) => {
       event.preventDefault();
       const message = textarea.value.trim();
@@ -322,6 +384,13 @@
       const view = new LiveTurn(message);
       const payload = { message };
       if (agent.value) payload.agent = agent.value;
+      if (attached.length) {
+        payload.attachments = attached;
+        const note = el("p", "small muted", attached.map((f) => `📎 ${f.name}`).join("  "));
+        view.root.querySelector(".msg-user")?.append(note);
+        attached = [];
+        showAttached();
+      }
       try {
         await streamTurn(`/api/projects/${enc(project)}/threads/${enc(thread)}/turns`, payload, view);
         if (!draft) await refreshSidebar();
