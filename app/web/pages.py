@@ -6,7 +6,7 @@ import io
 import uuid
 import zipfile
 from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Depends, Form, Query
@@ -35,6 +35,7 @@ from .render import diff_lines, markdown_html, readable_text
 from .security import login_page, require_form_csrf, set_login_cookie
 from .services import Services, services
 from .templating import DOC_TITLES, page
+from .timeline import thread_timeline
 
 router = APIRouter(include_in_schema=False)
 Svc = Annotated[Services, Depends(services)]
@@ -239,6 +240,13 @@ async def workspace(
         thread_id=thread_id,
         turns=turns,
         groups=group_timeline(timeline, checkpoint.checkpoint_id if checkpoint else None),
+        timeline=thread_timeline(
+            svc.store,
+            project_id,
+            thread_id,
+            timeline,
+            checkpoint.checkpoint_id if checkpoint else None,
+        ),
         checkpoint=checkpoint,
         can_fork=can_fork(checkpoint) if checkpoint else False,
         drawers=build_drawers(svc.store, versions),
@@ -290,6 +298,7 @@ async def sidebar_fragment(
         thread=thread,
         thread_id=thread_id,
         groups=group_timeline(timeline),
+        timeline=thread_timeline(svc.store, project_id, thread_id, timeline),
         checkpoint=None,
     )
 
@@ -398,13 +407,16 @@ async def code_zip(project_id: str, svc: Svc) -> Response:
 
 @router.get("/projects/{project_id}/artifacts/wiring/diagram.svg")
 async def wiring_diagram(
-    project_id: str, svc: Svc, version: Annotated[int | None, Query(ge=1)] = None
+    project_id: str,
+    svc: Svc,
+    version: Annotated[int | None, Query(ge=1)] = None,
+    pins: Annotated[Literal["used", "all"], Query()] = "used",
 ) -> Response:
     v = checked_version(svc.store, project_id, "wiring", "", version)
     svg = None
     if not v.deleted:
         try:
-            svg = render_wiring_svg(parse_wiring(v.content), v.findings)
+            svg = render_wiring_svg(parse_wiring(v.content), v.findings, pins=pins)
         except ArtifactContentError:
             svg = None
     if svg is None:
