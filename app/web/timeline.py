@@ -202,9 +202,14 @@ def group_turns(
 
 
 def describe_changes(
-    branch: Branch, latest: Mapping[tuple[str, str], int], others_exist: bool
+    branch: Branch,
+    latest: Mapping[tuple[str, str], int],
+    others_exist: bool,
+    writers: Mapping[tuple[str, str, int], str] | None = None,
 ) -> list[str]:
-    """What this branch's own turns wrote, set against the project's latest versions."""
+    """What this branch's own turns wrote, set against the project's latest versions.
+    The main line only mentions what is no longer the latest; ``writers`` names the
+    branch that wrote a version, to say where the latest one came from."""
     if not others_exist:
         return []
     written: dict[tuple[str, str], dict[str, Any]] = {}
@@ -217,6 +222,8 @@ def describe_changes(
         what = f"{title}{' ' + path if path else ''}"
         newest = latest.get((kind, path))
         mine = int(a.get("version") or 0)
+        if branch.index == 0 and (newest == mine or newest is None):
+            continue
         if a.get("deleted"):
             out.append(f"This branch deleted {what}.")
         elif newest == mine:
@@ -225,7 +232,11 @@ def describe_changes(
                 f"{title if title.isupper() else title.lower()}."
             )
         elif newest is not None:
-            out.append(f"This branch wrote {what} v{mine}; the project's latest is v{newest}.")
+            source = (writers or {}).get((kind, path, newest))
+            where = f" (written on {source})" if source and source != branch.name else ""
+            out.append(
+                f"This branch wrote {what} v{mine}; the project's latest is v{newest}{where}."
+            )
     return out
 
 
@@ -247,8 +258,14 @@ def build_timeline(
         for t in b.turns:
             if b.index and b.path[b.start].checkpoint_id in t.ids:
                 t.forked = True
+    writers: dict[tuple[str, str, int], str] = {}
     for b in branches:
-        b.changes = describe_changes(b, latest or {}, len(branches) > 1)
+        for t in b.own_turns:
+            for a in t.saved:
+                key = (str(a.get("type")), str(a.get("path") or ""), int(a.get("version") or 0))
+                writers.setdefault(key, b.name)
+    for b in branches:
+        b.changes = describe_changes(b, latest or {}, len(branches) > 1, writers)
     current = None
     if viewing:
         # The branch that owns the checkpoint (its own part of the path), else any.

@@ -424,3 +424,24 @@ def test_after_a_fork_both_branches_are_listed_and_reachable(
     assert "A second parts list." not in original
     assert re.search(r'<li class="branch current" data-branch="0">', original)
     assert wrote_bom["checkpoint_id"] in original
+
+
+def test_checked_drawers_say_how_many_rules_found_nothing(
+    client: TestClient, store: ArtifactStore
+) -> None:
+    store.create_project("ok")
+    w = store.write("ok", "wiring", lambda _p: json.dumps(WIRING)).version
+    store.set_findings(w.id, [])
+    drawer = section(client.get("/projects/ok/new").text, "drawer-wiring")
+    assert "No problems found by 13 rules." in drawer
+    assert "✓ 13 rules pass" in drawer
+    assert "short-circuit" in drawer, "the rules are listed, folded"
+    b = store.write("ok", "bom", lambda _p: json.dumps(BOM)).version
+    store.set_findings(b.id, [])
+    html = client.get("/projects/ok/new").text
+    assert "No problems found by 4 rules." in section(html, "drawer-bom"), "compared with wiring"
+    w2 = store.write("ok", "wiring", lambda _p: json.dumps(WIRING)).version
+    store.set_findings(w2.id, [{"rule": "logic-level", "severity": "warning", "message": "x"}])
+    drawer = section(client.get("/projects/ok/new").text, "drawer-wiring")
+    assert "No problems found" not in drawer and "15 rules ran" in drawer
+    assert "No problems" not in section(html, "drawer-context"), "documents are not checked"
