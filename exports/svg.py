@@ -339,10 +339,12 @@ def _order_right(blocks: dict[str, Block], wiring: Wiring) -> None:
 
 
 def _stack(blocks: Iterable[Block], x: float, top: float) -> float:
+    # Blocks start on the column's own grid (``top`` plus whole pin pitches), which keeps
+    # the right column's half-pitch offset from the left one.
     y = top
     for b in blocks:
         b.x, b.y = x, y
-        y = math.ceil((y + b.height + BLOCK_GAP) / PIN_H) * PIN_H
+        y = top + math.ceil((y - top + b.height + BLOCK_GAP) / PIN_H) * PIN_H
     return y
 
 

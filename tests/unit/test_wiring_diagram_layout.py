@@ -111,10 +111,25 @@ def test_a_trunk_junction_sits_on_the_middle_pin_only() -> None:
 
 
 def test_branches_from_the_two_columns_never_share_a_height() -> None:
-    lay = layout(I2C, CAT)
-    left = {e.y for n in lay.nets for e in n.ends if e.left}
-    right = {e.y for n in lay.nets for e in n.ends if not e.left}
-    assert left and right and not left & right
+    relay = {"id": "relay", "part": "relay-module-5v", "label": "Pump relay"}
+    busy = wiring(
+        *[
+            (a, p, b, q)
+            for a, p, b, q in (
+                (c.from_component, c.from_pin, c.to_component, c.to_pin) for c in I2C.connections
+            )
+        ],
+        ("mcu", "GPIO26", "relay", "IN"),
+        ("mcu", "GND", "relay", "GND"),
+        extra=(relay,),
+    )
+    for w in (I2C, busy):
+        for mode in ("used", "all"):
+            lay = layout(w, CAT, mode)
+            assert len([b for b in lay.blocks.values() if not b.left]) >= 2
+            left = {b.anchor(p)[1] for b in lay.blocks.values() if b.left for p in b.pin_names}
+            right = {b.anchor(p)[1] for b in lay.blocks.values() if not b.left for p in b.pin_names}
+            assert left and right and not left & right, mode
 
 
 def test_nets_that_overlap_get_their_own_lanes() -> None:
