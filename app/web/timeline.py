@@ -107,6 +107,10 @@ class Branch:
     def ids(self) -> set[str]:
         return {cp.checkpoint_id for cp in self.path}
 
+    def turn_at(self, checkpoint_id: str) -> TurnRow | None:
+        """The turn on this branch that holds the checkpoint."""
+        return next((t for t in self.turns if checkpoint_id in t.ids), None)
+
 
 @dataclass
 class Timeline:

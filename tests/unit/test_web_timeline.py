@@ -140,3 +140,10 @@ def test_replays_and_forks_are_listed_in_the_order_they_were_made() -> None:
 def test_an_empty_thread_has_no_branches() -> None:
     tl = build_timeline([])
     assert tl.branches == [] and tl.current is None
+
+
+def test_a_checkpoint_belongs_to_one_turn_of_its_branch() -> None:
+    main = build_timeline(MAIN).branches[0]
+    found = main.turn_at("b4")
+    assert found is not None and found.number == 2
+    assert main.turn_at("nope") is None
