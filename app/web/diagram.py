@@ -18,6 +18,8 @@ from functools import cache
 from types import ModuleType
 from typing import Any, cast
 
+from markupsafe import Markup
+
 from tools.schemas import Wiring
 
 log = logging.getLogger(__name__)
@@ -97,20 +99,48 @@ def _takes_findings(renderer: Callable[..., Any]) -> bool:
     return len(params) > 1 and params[1].name == "findings"
 
 
-def render_wiring_svg(wiring: Wiring, findings: list[dict[str, Any]] | None = None) -> str | None:
+def _takes_pins(renderer: Callable[..., Any]) -> bool:
+    try:
+        return "pins" in inspect.signature(renderer).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def render_wiring_svg(
+    wiring: Wiring, findings: list[dict[str, Any]] | None = None, *, pins: str = "used"
+) -> str | None:
     """The diagram as SVG text (with the version's findings marked when the renderer can),
-    or None when no renderer exists or it failed."""
+    or None when no renderer exists or it failed. ``pins="all"`` asks for every pin of
+    each board rather than the pins in use, where the renderer offers the choice."""
     renderer = wiring_svg_renderer()
     if renderer is None:
         return None
     try:
+        extra: dict[str, Any] = {"pins": pins} if _takes_pins(renderer) else {}
         if findings and _takes_findings(renderer):
-            svg: Any = cast(Callable[..., Any], renderer)(wiring, _as_findings(findings))
+            svg: Any = cast(Callable[..., Any], renderer)(wiring, _as_findings(findings), **extra)
         else:
-            svg = renderer(wiring)
+            svg = cast(Callable[..., Any], renderer)(wiring, **extra)
     except Exception:
         log.exception("the wiring diagram could not be rendered")
         return None
     if isinstance(svg, bytes):
         svg = svg.decode("utf-8", "replace")
     return svg if isinstance(svg, str) and "<svg" in svg else None
+
+
+def inline_wiring_svg(
+    wiring: Wiring, findings: list[dict[str, Any]] | None = None
+) -> Markup | None:
+    """The diagram as markup to place straight into the page (so it can be zoomed and its
+    text measured), or None when the page should fall back to the image.
+
+    Only Ohm's own renderer (``exports.svg``) is inlined: it escapes every piece of text
+    and writes no script, style element, link or event attribute. Any other renderer's
+    output stays behind an ``<img>``.
+    """
+    renderer = wiring_svg_renderer()
+    if renderer is None or renderer.__module__ != "exports.svg":
+        return None
+    svg = render_wiring_svg(wiring, findings)
+    return Markup(svg) if svg else None  # produced by exports.svg, which escapes all text

@@ -11,10 +11,12 @@ from dataclasses import dataclass, field
 from markupsafe import Markup
 
 from persistence.store import ArtifactStore, VersionView
+from tools.checks.coverage import rules_run
+from tools.checks.findings import RULES
 from tools.inspection import inspection_markdown
 from tools.schemas import TEXT_TYPES
 
-from .diagram import wiring_svg_renderer
+from .diagram import inline_wiring_svg, wiring_svg_renderer
 from .render import (
     Parsed,
     code_language,
@@ -50,6 +52,10 @@ class ArtifactPanel:
     body: Markup | None = None
     parsed: Parsed = field(default_factory=Parsed)
     language: str | None = None
+    svg: Markup | None = None
+    """The wiring diagram, inline, when Ohm's own renderer draws it."""
+    rules: tuple[str, ...] = ()
+    """The check rules that ran when this version was written (none for documents)."""
 
     @property
     def errors(self) -> int:
@@ -62,6 +68,11 @@ class ArtifactPanel:
     @property
     def findings(self) -> list[dict[str, object]]:
         return sorted_findings(self.version.findings)
+
+    @property
+    def rule_list(self) -> list[tuple[str, str]]:
+        """The rules that ran, each with what it looks for."""
+        return [(r, RULES.get(r, "")) for r in self.rules]
 
     @property
     def path_query(self) -> str:
@@ -90,11 +101,49 @@ class Drawer:
     def warnings(self) -> int:
         return sum(p.warnings for p in self.panels)
 
+    @property
+    def rules(self) -> int:
+        """How many rules looked at the drawer's newest versions (0: not checked)."""
+        return max((len(p.rules) for p in self.panels if not p.version.deleted), default=0)
 
-def panel_for(store: ArtifactStore, v: VersionView) -> ArtifactPanel:
+    @property
+    def clean(self) -> bool:
+        """Checked, and no rule found anything."""
+        return self.rules > 0 and all(not p.version.findings for p in self.panels)
+
+
+CHECKED_TYPES = ("bom", "wiring", "code")
+
+
+def rules_for(
+    store: ArtifactStore, v: VersionView, everything: list[VersionView] | None = None
+) -> tuple[str, ...]:
+    """The rules that ran when ``v`` was written, judged from what the project held then
+    (``everything``: all the project's versions, read from the store when not given)."""
+    if v.type not in CHECKED_TYPES or v.deleted:
+        return ()
+    rows = everything if everything is not None else store.all_versions(v.project_id)
+    state: dict[tuple[str, str], VersionView] = {}
+    for r in sorted(rows, key=lambda r: (r.created_at, r.id)):
+        if (r.created_at, r.id) <= (v.created_at, v.id):
+            state[(r.type, r.path)] = r
+    live = [r for r in state.values() if not r.deleted]
+    return rules_run(
+        v.type,
+        has_bom=any(r.type == "bom" for r in live),
+        has_wiring=any(r.type == "wiring" for r in live),
+        has_code=any(r.type == "code" for r in live),
+        board_known=any(r.type == "code" and r.path.endswith("platformio.ini") for r in live),
+    )
+
+
+def panel_for(
+    store: ArtifactStore, v: VersionView, everything: list[VersionView] | None = None
+) -> ArtifactPanel:
     panel = ArtifactPanel(version=v, history=store.history(v.project_id, v.type, v.path))
     if v.deleted:
         return panel
+    panel.rules = rules_for(store, v, everything)
     if v.type in TEXT_TYPES:
         panel.body = markdown_html(v.content)
     elif v.type == "inspection":
@@ -104,6 +153,8 @@ def panel_for(store: ArtifactStore, v: VersionView) -> ArtifactPanel:
         panel.body = highlight_code(v.content, panel.language)
     else:
         panel.parsed = parse_structured(v)
+        if panel.parsed.wiring is not None:
+            panel.svg = inline_wiring_svg(panel.parsed.wiring, v.findings)
     return panel
 
 
@@ -115,11 +166,19 @@ def build_drawers(store: ArtifactStore, versions: list[VersionView]) -> list[Dra
             by_type.setdefault(v.type, []).append(v)
     types = [t for t in ORDER if t in ALWAYS_SHOWN or t in by_type]
     types += sorted(t for t in by_type if t not in ORDER)
-    return [build_drawer(store, t, by_type.get(t, [])) for t in types]
+    everything = store.all_versions(versions[0].project_id) if versions else []
+    return [build_drawer(store, t, by_type.get(t, []), everything) for t in types]
 
 
-def build_drawer(store: ArtifactStore, artifact_type: str, versions: list[VersionView]) -> Drawer:
-    panels = [panel_for(store, v) for v in sorted(versions, key=lambda v: v.path)]
+def build_drawer(
+    store: ArtifactStore,
+    artifact_type: str,
+    versions: list[VersionView],
+    everything: list[VersionView] | None = None,
+) -> Drawer:
+    if everything is None and artifact_type in CHECKED_TYPES and versions:
+        everything = store.all_versions(versions[0].project_id)
+    panels = [panel_for(store, v, everything) for v in sorted(versions, key=lambda v: v.path)]
     return Drawer(
         type=artifact_type,
         title=DOC_TITLES.get(artifact_type, artifact_type),

@@ -5,8 +5,7 @@ from __future__ import annotations
 import io
 import uuid
 import zipfile
-from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Depends, Form, Query
@@ -35,6 +34,7 @@ from .render import diff_lines, markdown_html, readable_text
 from .security import login_page, require_form_csrf, set_login_cookie
 from .services import Services, services
 from .templating import DOC_TITLES, page
+from .timeline import thread_timeline
 
 router = APIRouter(include_in_schema=False)
 Svc = Annotated[Services, Depends(services)]
@@ -161,44 +161,6 @@ async def delete_project(
 # ------------------------------------------------------------------- workspace
 
 
-@dataclass
-class TimelineGroup:
-    """The checkpoints of one turn, headed by the message that started it."""
-
-    title: str
-    steps: list[CheckpointInfo] = field(default_factory=list)
-    off_branch: set[str] = field(default_factory=set)
-    """Checkpoints on another branch than the one shown (left behind by a fork)."""
-
-
-def branch_of(timeline: list[CheckpointInfo], head: str | None) -> set[str]:
-    """The checkpoint ids from ``head`` (default: the newest) back to the first."""
-    parents = {cp.checkpoint_id: cp.parent_id for cp in timeline}
-    cur = head or (timeline[-1].checkpoint_id if timeline else None)
-    seen: set[str] = set()
-    while cur and cur not in seen:
-        seen.add(cur)
-        cur = parents.get(cur)
-    return seen
-
-
-def group_timeline(timeline: list[CheckpointInfo], head: str | None = None) -> list[TimelineGroup]:
-    on_branch = branch_of(timeline, head)
-    groups: list[TimelineGroup] = []
-    for cp in timeline:
-        if cp.node in ("input", "fork:classify", "update:classify") or not groups:
-            groups.append(TimelineGroup(title=""))
-        group = groups[-1]
-        group.steps.append(cp)
-        if cp.checkpoint_id not in on_branch:
-            group.off_branch.add(cp.checkpoint_id)
-        if not group.title and cp.node == "__start__":
-            group.title = cp.message
-        if not group.title and cp.node.startswith(("fork:", "update:")):
-            group.title = "Fork"
-    return groups
-
-
 def can_fork(cp: CheckpointInfo) -> bool:
     """Inside a turn (after routing), where forking to another specialist makes sense."""
     return cp.node not in ("input", "__start__", "?")
@@ -238,7 +200,13 @@ async def workspace(
         thread=thread,
         thread_id=thread_id,
         turns=turns,
-        groups=group_timeline(timeline, checkpoint.checkpoint_id if checkpoint else None),
+        timeline=thread_timeline(
+            svc.store,
+            project_id,
+            thread_id,
+            timeline,
+            checkpoint.checkpoint_id if checkpoint else None,
+        ),
         checkpoint=checkpoint,
         can_fork=can_fork(checkpoint) if checkpoint else False,
         drawers=build_drawers(svc.store, versions),
@@ -289,7 +257,7 @@ async def sidebar_fragment(
         threads=svc.store.list_threads(project_id),
         thread=thread,
         thread_id=thread_id,
-        groups=group_timeline(timeline),
+        timeline=thread_timeline(svc.store, project_id, thread_id, timeline),
         checkpoint=None,
     )
 
@@ -398,13 +366,16 @@ async def code_zip(project_id: str, svc: Svc) -> Response:
 
 @router.get("/projects/{project_id}/artifacts/wiring/diagram.svg")
 async def wiring_diagram(
-    project_id: str, svc: Svc, version: Annotated[int | None, Query(ge=1)] = None
+    project_id: str,
+    svc: Svc,
+    version: Annotated[int | None, Query(ge=1)] = None,
+    pins: Annotated[Literal["used", "all"], Query()] = "used",
 ) -> Response:
     v = checked_version(svc.store, project_id, "wiring", "", version)
     svg = None
     if not v.deleted:
         try:
-            svg = render_wiring_svg(parse_wiring(v.content), v.findings)
+            svg = render_wiring_svg(parse_wiring(v.content), v.findings, pins=pins)
         except ArtifactContentError:
             svg = None
     if svg is None:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 import urllib.request
 from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[2]
-SCREENSHOTS = REPO / "test-output" / "screenshots"
+SCREENSHOTS = Path(os.environ.get("OHM_SCREENSHOTS") or REPO / "test-output" / "screenshots")
 
 
 def shot(page: Any, name: str, *, full_page: bool = False) -> Path:

@@ -101,7 +101,7 @@ def test_chat_streams_and_fills_the_bom_drawer(page: Any, dashboard: Dashboard) 
     assert rows.count() >= 3
     expect(bom.locator(".bom-table tfoot")).to_contain_text("$")
     expect(bom.locator(".bom-table thead")).to_contain_text("Qty")
-    expect(page.locator("#timeline .timeline-step").first).to_be_visible()
+    expect(page.locator("#timeline .turn-row").first).to_be_visible()
     shot(page, "02-chat-and-bom-drawer")
     assert page.problems.items == []
 
@@ -190,6 +190,7 @@ def test_injected_markup_is_shown_as_text_and_runs_nothing(page: Any, dashboard:
 def test_timeline_checkpoint_shows_old_artifacts_and_forks(page: Any, dashboard: Dashboard) -> None:
     thread = prepare_parts(dashboard, "timeline-demo")
     page.goto(f"/projects/timeline-demo/threads/{thread}")
+    page.locator('#timeline .turn-row[data-turn="2"] .turn-steps > summary').click()
     step = page.locator("#timeline .timeline-step a", has=page.locator(".tag", has_text="BOM"))
     expect(step.first).to_be_visible()
     step.first.click()

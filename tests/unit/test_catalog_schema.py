@@ -116,3 +116,19 @@ def test_strap_tables_agree_with_the_datasheets() -> None:
     assert lcd and lcd.i2c and lcd.i2c.strap and lcd.i2c.strap.address(("VCC",) * 3) == 0x27
     assert mux and mux.i2c and mux.i2c.mux and mux.i2c.default == 0x70
     assert pca and pca.i2c and 0x70 in pca.i2c.also  # PCA9685 All-Call at power-up
+
+
+@pytest.mark.parametrize(
+    "pid",
+    ["esp32-devkit-v1", "arduino-uno", "arduino-nano", "raspberry-pi-pico", "raspberry-pi-pico-w"],
+)
+def test_common_boards_state_their_header_order(pid: str) -> None:
+    part = CAT.get(pid)
+    assert part is not None and part.header, "diagrams list these boards' pins in header order"
+    on_header = {name for strip in part.header for name in strip.pins if name}
+    assert on_header <= set(part.pin_names)
+    gpios = {p.name for p in part.pins if p.is_signal and not p.has_role("internal")}
+    assert gpios <= on_header, f"every usable pin sits on a header: {sorted(gpios - on_header)}"
+    numbers = [strip.first + i for strip in part.header for i in range(len(strip.pins))]
+    if part.header[-1].first > 1:  # numbered straight through (Nano, Pico)
+        assert numbers == list(range(1, len(numbers) + 1))

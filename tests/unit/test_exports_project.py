@@ -98,15 +98,19 @@ def test_svg_is_valid_escaped_and_marks_findings() -> None:
     assert root.tag == f"{SVG_NS}svg"
     assert "<script" not in svg and "onload=" not in svg.replace("&quot;", "")
     texts = "".join(t.text or "" for t in root.iter(f"{SVG_NS}text"))
-    tips = [t.text for t in root.iter(f"{SVG_NS}title")]
-    assert "mcu: Main <script>alert(1)</script>" in tips  # shown as text, not markup
+    block = next(g for g in root.iter(f"{SVG_NS}g") if g.get("id") == "block-mcu")
+    title = " ".join(t.text or "" for t in block if t.get("class") == "title")
+    assert title == "mcu: Main <script>alert(1)</script>"  # shown whole, as text, not markup
     assert {"GPIO19", "ECHO", "VIN", "ANODE"} <= {t.text for t in root.iter(f"{SVG_NS}text")}
-    strokes = [p.get("stroke") for p in root.iter(f"{SVG_NS}polyline") if p.get("class") == "wire"]
-    assert len(strokes) == len(WIRING.connections)
-    assert "#d32f2f" in strokes and "#12ab34" in strokes and "#607d8b" in strokes
+    wires = [w for w in root.iter(f"{SVG_NS}line") if w.get("class") == "wire"]
+    ends = {(c.from_component, c.from_pin) for c in WIRING.connections}
+    ends |= {(c.to_component, c.to_pin) for c in WIRING.connections}
+    assert len(wires) == len(ends), "one branch per wired pin"
+    strokes = {w.get("stroke") for w in wires}
+    assert {"#d32f2f", "#12ab34", "#607d8b"} <= strokes
     rings = [c for c in root.iter(f"{SVG_NS}circle") if c.get("class") == "finding"]
     assert len(rings) >= 4  # ECHO, GPIO19, the LED's pins
-    marked = [p for p in root.iter(f"{SVG_NS}polyline") if p.get("class") == "wire-finding"]
+    marked = [p for p in root.iter(f"{SVG_NS}line") if p.get("class") == "wire-finding"]
     assert marked, "the ECHO wire should carry the finding's overlay"
     assert "Findings" in texts and "logic-level" in texts
 

@@ -237,7 +237,10 @@ def test_wiring_diagram_is_drawn_by_exports_with_findings_marked(
     renderer = wiring_svg_renderer()
     assert renderer is not None and renderer.__module__.startswith("exports")
     html = section(client.get("/projects/w/new").text, "drawer-wiring")
-    assert 'src="/projects/w/artifacts/wiring/diagram.svg?version=1"' in html
+    assert 'data-src="/projects/w/artifacts/wiring/diagram.svg?version=1"' in html
+    viewport = html[html.index('class="diagram-viewport"') :]
+    assert viewport.index("<svg") < viewport.index("</div>"), "drawn inline, to zoom and measure"
+    assert "I2C needs pull-ups" in viewport
     svg = client.get("/projects/w/artifacts/wiring/diagram.svg", params={"version": 1})
     assert svg.headers["content-type"].startswith("image/svg+xml")
     assert svg.text.lstrip().startswith(("<svg", "<?xml"))
@@ -365,7 +368,10 @@ def test_artifact_markup_is_shown_as_text(client: TestClient, store: ArtifactSto
         assert "&lt;script&gt;window.__pwned=1&lt;/script&gt;" in html
         assert "onerror=" not in html.replace("&lt;img src=x onerror=", "")
         assert not re.search(r"<a\b[^>]*href=\"?javascript", html, re.I)
-        assert len(re.findall(r"<script", html)) == 1, "only the dashboard's own script tag"
+        assert re.findall(r"<script[^>]*>", html) == [
+            '<script src="/static/app.js" defer>',
+            '<script src="/static/diagram.js" defer>',
+        ], "only the dashboard's own script tags"
     assert "<b onmouseover" not in client.get("/projects/x/new").text
 
 
@@ -377,27 +383,65 @@ def test_hostile_chat_text_is_escaped(client: TestClient, store: ArtifactStore) 
     assert "<img src=x" not in html and "<script>x" not in html
 
 
-def test_after_a_fork_the_left_branch_is_marked_in_the_timeline(
+def test_after_a_fork_both_branches_are_listed_and_reachable(
     client: TestClient, store: ArtifactStore, models: ModelBook
 ) -> None:
     store.create_project("weather")
     run_turns(client, "weather", "t1", "A weather station", "What parts do I need?")
-    assert "off-branch" not in client.get("/projects/weather/threads/t1").text
+    assert 'id="branch-list"' not in client.get("/projects/weather/threads/t1").text
     timeline = client.get("/api/projects/weather/threads/t1/checkpoints").json()
     classified = next(c for c in timeline if c["intent"] == "BOM")
     wrote_bom = next(c for c in timeline if any(a["type"] == "bom" for a in c["artifacts"]))
-    models.add("conversational", AIMessage("Let us talk it through first."))
+    bigger = {**BOM, "summary": "ESP32, BME280 and a display"}
+    models.add(
+        "bom_generator",
+        tools_msg(call("write_bom", bom=bigger)),
+        AIMessage("A second parts list."),
+    )
     client.post(
         f"/api/projects/weather/threads/t1/checkpoints/{classified['checkpoint_id']}/fork",
-        json={"intent": "CHAT", "stream": False},
+        json={"intent": "BOM", "stream": False},
         headers=JSON,
     )
     html = client.get("/projects/weather/threads/t1").text
-    left = re.search(
-        rf'<li class="timeline-step off-branch">\s*<a href="[^"]*/{wrote_bom["checkpoint_id"]}"',
-        html,
-    )
-    assert left, "the step that wrote the BOM is on the branch the fork left"
-    assert "Let us talk it through first." in html
-    old = client.get(f"/projects/weather/threads/t1/checkpoints/{wrote_bom['checkpoint_id']}").text
-    assert 'class="timeline-step current"' in old, "viewing the old branch shows it as current"
+    branches = html[
+        html.index('id="branch-list"') : html.index("</nav>", html.index('id="branch-list"'))
+    ]
+    assert "Main line" in branches and "Branch 2" in branches
+    assert "turn 2 forked" in branches, "the fork is named by the turn it answered again"
+    said = "This branch wrote Parts list v2, which is now the project&#39;s latest parts list."
+    assert said in branches, "what the fork changed in the project is said plainly"
+    assert "A second parts list." in html, "the thread opens on the newest branch"
+    bar = html[html.index('id="branch-bar"') :]
+    back = re.search(r'<a class="button button-small" data-branch-link="0" href="([^"]+)"', bar)
+    assert back, "the chat offers a way back to the main line"
+    turns = html[html.index('<ol class="timeline turns"') :]
+    assert turns.count('class="turn-row') == 2, "one row per turn, the fork's turn 2 included"
+    assert 'data-turn="2"' in turns and 'data-turn="3"' not in turns
+
+    original = client.get(back.group(1)).text
+    assert "Parts list saved." in original, "the main line keeps its own later turns"
+    assert "A second parts list." not in original
+    assert re.search(r'<li class="branch current" data-branch="0">', original)
+    assert wrote_bom["checkpoint_id"] in original
+
+
+def test_checked_drawers_say_how_many_rules_found_nothing(
+    client: TestClient, store: ArtifactStore
+) -> None:
+    store.create_project("ok")
+    w = store.write("ok", "wiring", lambda _p: json.dumps(WIRING)).version
+    store.set_findings(w.id, [])
+    drawer = section(client.get("/projects/ok/new").text, "drawer-wiring")
+    assert "No problems found by 13 rules." in drawer
+    assert "✓ 13 rules pass" in drawer
+    assert "short-circuit" in drawer, "the rules are listed, folded"
+    b = store.write("ok", "bom", lambda _p: json.dumps(BOM)).version
+    store.set_findings(b.id, [])
+    html = client.get("/projects/ok/new").text
+    assert "No problems found by 4 rules." in section(html, "drawer-bom"), "compared with wiring"
+    w2 = store.write("ok", "wiring", lambda _p: json.dumps(WIRING)).version
+    store.set_findings(w2.id, [{"rule": "logic-level", "severity": "warning", "message": "x"}])
+    drawer = section(client.get("/projects/ok/new").text, "drawer-wiring")
+    assert "No problems found" not in drawer and "15 rules ran" in drawer
+    assert "No problems" not in section(html, "drawer-context"), "documents are not checked"

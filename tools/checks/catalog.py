@@ -331,6 +331,16 @@ class BoardInfo(_Frozen):
     straps: dict[str, StrapPin] = Field(default_factory=dict)
 
 
+class HeaderStrip(_Frozen):
+    """One pin header of a board, in physical order: ``pins[i]`` is pin number
+    ``first + i`` on the silkscreen. None stands for a header pin the catalog does not model
+    (an Uno's IOREF, a Pico's ADC_VREF) so that the numbers stay true."""
+
+    name: str
+    first: int = 1
+    pins: tuple[str | None, ...]
+
+
 class Regulator(_Frozen):
     """A converter's input and output pins: wired the other way round it is reversed."""
 
@@ -366,6 +376,8 @@ class Part(_Frozen):
     adjustable: str | None = None
     regulator: Regulator | None = None
     props: dict[str, str] = Field(default_factory=dict)
+    header: tuple[HeaderStrip, ...] = ()
+    """The board's pin headers in physical order (diagrams list pins in this order)."""
     pins: tuple[Pin, ...]
 
     @field_validator("source")
@@ -393,6 +405,7 @@ class Part(_Frozen):
                 named.append(p.pullup)
         for a, b in self.links:
             named += [a, b]
+        named += [name for strip in self.header for name in strip.pins if name]
         missing = sorted({n for n in named if n.upper() not in names})
         if missing:
             raise ValueError(f"{self.id}: names pins it does not have: {', '.join(missing)}")
@@ -439,6 +452,21 @@ class Part(_Frozen):
     @property
     def pin_names(self) -> tuple[str, ...]:
         return tuple(p.name for p in self.pins)
+
+    @cached_property
+    def _header_index(self) -> dict[str, tuple[int, int, str, int]]:
+        idx: dict[str, tuple[int, int, str, int]] = {}
+        for s, strip in enumerate(self.header):
+            for i, name in enumerate(strip.pins):
+                if name:
+                    idx.setdefault(name.upper(), (s, i, strip.name, strip.first + i))
+        return idx
+
+    def header_position(self, name: str) -> tuple[int, int, str, int] | None:
+        """Where a pin first appears on the board's headers: (strip index, index in the
+        strip, strip name, printed pin number); None when it is on no header."""
+        pin = self.pin(name)
+        return self._header_index.get(pin.name.upper()) if pin else None
 
     def suggest_pins(self, name: str, n: int = 3) -> list[str]:
         """Real pin names closest to a name that is not on this part.

@@ -424,7 +424,11 @@
         const done = el("p", "small muted");
         const link = el("a", null, "Open the new branch");
         link.href = threadUrl();
-        done.append(document.createTextNode("Fork saved. "), link);
+        done.append(
+          document.createTextNode("Fork saved on a new branch. "),
+          link,
+          document.createTextNode(" · this branch stays listed under Branches in the timeline."),
+        );
         view.agentBox.append(done);
       }
     });
