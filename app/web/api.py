@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, Field, field_validator
 
 from graph.events import ErrorEvent, OhmEvent, TurnFinished
+from graph.failures import event_status
 from nodes.agents import INTENTS, resolve_agent, resolve_intent
 from nodes.limits import MAX_MESSAGE_CHARS
 from persistence.store import (
@@ -373,7 +374,7 @@ async def _respond(
             return JSONResponse(ev.result.model_dump(mode="json"))
     error = next((e for e in events if isinstance(e, ErrorEvent)), None)
     message = error.message if error else "the turn ended early"
-    code = {"input": 400, "provider": 502}.get(error.kind if error else "", 500)
+    code = event_status(error.kind if error else "")
     return JSONResponse({"detail": message}, status_code=code)
 
 
