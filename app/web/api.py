@@ -25,6 +25,7 @@ from persistence.store import (
     validate_project_id,
     validate_thread_id,
 )
+from tools.diffs import semantic_diff
 
 from .data import (
     checked_checkpoint,
@@ -174,6 +175,14 @@ class DiffOut(BaseModel):
     a: int
     b: int
     diff: str = Field(description="A unified diff; empty when the versions are equal.")
+    semantic: dict[str, Any] = Field(
+        description="What changed in the maker's terms (tools.diffs): `kind` (bom, wiring, "
+        "code or document), `same`, a one-line `summary`, then by kind: bom `parts` "
+        "{added, removed, changed[{key, name, changes[{field, old, new}]}]}, `fields`, "
+        "`cost` {old, new, delta}; wiring `components` {added, removed, changed}, "
+        "`connections` {added[{from, to}], removed, rerouted[{kept, old, new}], changed}; "
+        "code `files` [{path, status, diff}]; document `sections` [{heading, status, diff}]."
+    )
 
 
 class TurnIn(BaseModel):
@@ -350,8 +359,8 @@ async def get_checkpoints(project_id: str, thread_id: str, svc: Svc) -> list[dic
 async def artifacts_at(
     project_id: str, thread_id: str, checkpoint_id: str, svc: Svc
 ) -> list[VersionOut]:
-    await checked_checkpoint(svc.line, svc.store, project_id, thread_id, checkpoint_id)
-    return [VersionOut.full(v) for v in await svc.line.aartifacts_at(thread_id, checkpoint_id)]
+    cp, _ = await checked_checkpoint(svc.line, svc.store, project_id, thread_id, checkpoint_id)
+    return [VersionOut.full(v) for v in await svc.line.aartifacts_at(thread_id, cp.checkpoint_id)]
 
 
 # ------------------------------------------------------------------------ turns
@@ -440,12 +449,12 @@ async def post_fork(
 ) -> Response:
     """Writes a new branch of the thread; nothing already saved is overwritten."""
     intent = resolve_intent(body.intent) if body.intent else None
-    await checked_checkpoint(svc.line, svc.store, project_id, thread_id, checkpoint_id)
+    cp, _ = await checked_checkpoint(svc.line, svc.store, project_id, thread_id, checkpoint_id)
     return await _respond(
         svc,
         thread_id,
         body.stream,
-        lambda: svc.line.areplay_stream(thread_id, checkpoint_id, intent=intent),
+        lambda: svc.line.areplay_stream(thread_id, cp.checkpoint_id, intent=intent),
     )
 
 
@@ -540,4 +549,5 @@ async def get_diff(
         a=a,
         b=b,
         diff=unified_diff_text(readable_text(old), readable_text(new), f"v{a}", f"v{b}"),
+        semantic=semantic_diff(artifact_type, old.content, new.content, path).as_dict(),
     )
