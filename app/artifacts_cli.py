@@ -116,6 +116,7 @@ def artifacts_show(
     """Print an artifact (the latest version unless --version is given)."""
 
     def run() -> None:
+        from . import terminal
         from .driver import open_store
         from .ids import parse_version
         from .render import err, jprint
@@ -163,7 +164,7 @@ def artifacts_show(
         text = v.content if v.content.endswith("\n") else v.content + "\n"
         # On a terminal, control sequences in the content are removed; redirected to a
         # file (ohm artifacts show code --path main.cpp > main.cpp) it stays exact.
-        sys.stdout.write(clean(text) if sys.stdout.isatty() else text)
+        sys.stdout.write(clean(text) if terminal.stdout_is_terminal() else text)
 
     guard(run)
 
@@ -267,13 +268,15 @@ def artifacts_diff(
             )
             return
         if raw:
-            sys.stdout.write(clean(raw_diff) + "\n" if sys.stdout.isatty() else raw_diff + "\n")
+            shown = clean(raw_diff) if terminal.stdout_is_terminal() else raw_diff
+            sys.stdout.write(shown + "\n")
             return
         result_lines = semantic_diff(artifact_type, a.content, b.content, p).lines()
         out.print(f"[dim]{safe(what)}: v{a.version} → v{b.version}[/]")
         for line in result_lines:
             out.print(safe(line))
 
+    from . import terminal
     from .terminal import clean
 
     guard(run)

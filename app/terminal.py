@@ -14,8 +14,9 @@ reply): a sequence cut between two pieces is held back until it is complete.
 from __future__ import annotations
 
 import re
+import sys
 
-__all__ = ["TerminalFilter", "clean"]
+__all__ = ["TerminalFilter", "clean", "stdout_is_terminal"]
 
 # String sequences (OSC, DCS, SOS, PM, APC) end at BEL or ST (ESC \ or 0x9c).
 _STRING_BODY = r"[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)"
@@ -63,3 +64,8 @@ class TerminalFilter:
         """What is still held (a sequence that never ended), as plain text."""
         held, self._held = self._held, ""
         return clean(held)
+
+
+def stdout_is_terminal() -> bool:
+    """Whether standard output is a terminal (rather than a file or a pipe)."""
+    return sys.stdout.isatty()
