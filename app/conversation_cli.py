@@ -21,10 +21,7 @@ STDIN = "-"
 
 
 def read_messages(messages: list[str]) -> list[str]:
-    """The messages to send: ``-`` (or no message with piped input) is the whole of
-    standard input, as one message."""
-    if not messages and not sys.stdin.isatty():
-        messages = [STDIN]
+    """The messages to send; ``-`` is the whole of standard input, as one message."""
     if not messages:
         fail('give a message: ohm ask "..." (or `-` to read it from standard input)', EXIT_USAGE)
     if messages.count(STDIN) > 1:
@@ -42,13 +39,13 @@ def pick_thread(store: ArtifactStore, thread: str | None, project: str) -> str:
 
 def ask(
     messages: Annotated[
-        list[str] | None,
+        list[str],
         typer.Argument(
             metavar="MESSAGE...",
             help="One or more messages, one turn each; `-` reads one from standard input.",
             show_default=False,
         ),
-    ] = None,
+    ],
     project: ProjectOpt = DEFAULT_PROJECT,
     thread: Annotated[
         str | None,
@@ -79,7 +76,7 @@ def ask(
 
         from .driver import note_offline, open_store, require_project
 
-        texts = read_messages(list(messages or []))
+        texts = read_messages(list(messages))
         if any(not m.strip() for m in texts):
             fail("a message is empty", EXIT_USAGE)
         if agent:

@@ -297,7 +297,7 @@ def test_help_uses_real_metavariables() -> None:
         r = runner.invoke(app, args, env={"COLUMNS": "100"})
         assert r.exit_code == 0
         assert not re.search(r"\{[a-z_]+\}|<(str|bool|int|path|list\[str\])>", r.stdout), r.stdout
-    assert "[MESSAGE...]" in runner.invoke(app, ["ask", "--help"]).stdout
+    assert "ask [OPTIONS] MESSAGE..." in runner.invoke(app, ["ask", "--help"]).stdout
     assert " FILE" in runner.invoke(app, ["check", "wiring", "--help"]).stdout
 
 
