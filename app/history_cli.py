@@ -135,10 +135,10 @@ def print_history(thread_id: str, rows: list[CheckpointInfo]) -> None:
 
 async def _history(thread: str) -> tuple[str, list[CheckpointInfo]]:
     from .driver import assembly_line
-    from .ids import resolve_thread
+    from .ids import thread_or_new
 
     async with assembly_line() as line:
-        thread_id = resolve_thread(line.store, thread).id
+        thread_id = thread_or_new(line.store, thread)
         return thread_id, await line.ahistory(thread_id)
 
 
@@ -237,12 +237,12 @@ def resume(thread: ThreadOpt, json_mode: JsonOpt = False, wait: WaitOpt = None) 
 
     def run() -> None:
         from .driver import assembly_line, drive, note_offline
-        from .ids import resolve_thread
+        from .ids import thread_or_new
         from .render import emit_result, err, jprint, out, safe
 
         async def go() -> tuple[str, TurnResult | None]:
             async with assembly_line() as line:
-                thread_id = resolve_thread(line.store, thread).id
+                thread_id = thread_or_new(line.store, thread)
                 if not await line.aunfinished(thread_id):
                     return thread_id, None
                 note_offline(json_mode)

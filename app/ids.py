@@ -44,6 +44,7 @@ __all__ = [
     "resolve_version",
     "short_id",
     "short_ids",
+    "thread_or_new",
 ]
 
 MIN_PREFIX = 6
@@ -253,9 +254,10 @@ def resolve_thread(store: ArtifactStore, ref: str, project: str | None = None) -
     return next(t for t in threads if t.id == full)
 
 
-def thread_or_new(store: ArtifactStore, ref: str, project: str) -> str:
-    """For a turn: the existing thread ``ref`` names (id or unique prefix in ``project``),
-    else ``ref`` itself as a new thread's id."""
+def thread_or_new(store: ArtifactStore, ref: str, project: str | None = None) -> str:
+    """The existing thread ``ref`` names (id or unique prefix, in ``project`` when given),
+    else ``ref`` itself: a new thread's id for a turn, or a thread only the checkpointer
+    knows (one started from LangGraph Studio) for history and replay."""
     try:
         return resolve_thread(store, ref, project).id
     except AmbiguousIdError:
@@ -274,16 +276,12 @@ async def resolve_checkpoint(
     if (
         ref.thread
         and thread
-        and resolve_thread(line.store, ref.thread).id != (resolve_thread(line.store, thread).id)
+        and thread_or_new(line.store, ref.thread) != (thread_or_new(line.store, thread))
     ):
         raise StoreError(f"--checkpoint {ref.thread}@{ref.step} names another thread than --thread")
-    thread_id = resolve_thread(line.store, name).id
+    thread_id = thread_or_new(line.store, name)
     timeline = await line.ahistory(thread_id)
     return thread_id, pick_checkpoint(timeline, ref, thread_id)
-
-
-def version_numbers(rows: Sequence[VersionView]) -> list[int]:
-    return [v.version for v in rows]
 
 
 def resolve_version(rows: Sequence[VersionView], text: str | int | None, what: str) -> VersionView:
