@@ -23,7 +23,7 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperCommand, TyperGroup
 
-from . import startup
+from . import helptext, startup
 from .artifacts_cli import artifacts_app
 from .conversation_cli import ask, chat
 from .demo_cli import DEMO_SCRIPT, demo
@@ -35,6 +35,8 @@ from .route_cli import route_command
 from .serve_cli import serve_command
 
 __all__ = ["DEMO_SCRIPT", "app", "main"]
+
+helptext.install()
 
 # Sub-apps imported on first use: name -> (module, attribute, help shown in `ohm --help`).
 # A test checks the help against the sub-app's own.
@@ -115,8 +117,15 @@ def _root(
             "--version", callback=_version, is_eager=True, help="Print Ohm's version and exit."
         ),
     ] = False,
+    no_color: Annotated[
+        bool,
+        typer.Option("--no-color", help="No colours in the output (so does setting NO_COLOR)."),
+    ] = False,
 ) -> None:
-    pass
+    if no_color or os.environ.get("NO_COLOR"):
+        from .render import set_no_color
+
+        set_no_color()
 
 
 # In the order `ohm --help` lists them.
@@ -173,7 +182,18 @@ def _default_data_dir() -> Path:
     return Path(os.environ.get("OHM_DATA_DIR") or ".ohm").expanduser()
 
 
+def _hoist_no_color(argv: list[str]) -> list[str]:
+    """``--no-color`` is accepted anywhere before ``--``: it belongs to ``ohm`` itself."""
+    head = argv[: argv.index("--")] if "--" in argv else argv
+    if "--no-color" not in head or argv[:1] == ["--no-color"]:
+        return argv
+    rest = list(argv)
+    rest.remove("--no-color")
+    return ["--no-color", *rest]
+
+
 def main() -> None:
+    sys.argv[1:] = _hoist_no_color(sys.argv[1:])
     startup.begin()
     setup_logging()
     try:

@@ -5,12 +5,16 @@ diagram (and its JSON), the firmware as a PlatformIO project, and the check find
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 from exports import export_project
 from exports.paths import ExportPathError, safe_target
+from exports.platformio import exportable
 from persistence.store import ArtifactStore, StoreError
 from tools.checks.integration import current_artifacts
+
+log = logging.getLogger(__name__)
 
 DOC_FILES = {
     "context": "docs/context.md",
@@ -22,13 +26,22 @@ DOC_FILES = {
 
 
 def export_artifacts(store: ArtifactStore, project: str, out_dir: Path) -> list[Path]:
-    """Write every current artifact under ``out_dir``; nothing lands outside it."""
+    """Write every current artifact under ``out_dir``; nothing lands outside it. A code
+    file whose stored path cannot be exported is skipped with a one-line warning."""
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
         root = out_dir.resolve()
         arts = current_artifacts(store, project)
+        code, skipped = exportable(list(arts.code))
+        skipped += [
+            f"skipped {what.encode('unicode_escape').decode('ascii')}: its stored path or "
+            "content cannot be exported"
+            for what in arts.unreadable
+        ]
+        for line in skipped:
+            log.warning(line)
         written = export_project(
-            root, arts.bom, arts.wiring, arts.code, project_name=store.get_project(project).name
+            root, arts.bom, arts.wiring, code, project_name=store.get_project(project).name
         )
         for v in store.list_latest(project):
             if v.type in DOC_FILES:

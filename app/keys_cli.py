@@ -27,11 +27,19 @@ STATE_STYLE = {
     "invalid": "bold red",
 }
 STATE_LABEL = {
-    "ok": "available",
+    "ok": "ok",
     "cooling": "cooling",
-    "tripped": "set aside",
+    "tripped": "tripped",
     "exhausted": "exhausted",
     "invalid": "invalid",
+}
+"""The table says what ``--json`` says (``state``); the legend under it explains them."""
+STATE_MEANING = {
+    "ok": "ready to use",
+    "cooling": "rate-limited, waiting out its cooldown",
+    "tripped": "set aside after repeated errors",
+    "exhausted": "out of credit for the period",
+    "invalid": "refused by the service",
 }
 
 
@@ -90,6 +98,10 @@ def show_keys(json_mode: bool, console: Console | None = None) -> None:
             escape(factory.pool.scrub(s.reason)),
         )
     out.print(table)
+    seen = dict.fromkeys(s.state for s in factory.pool.snapshot())
+    legend = "; ".join(f"{st}: {STATE_MEANING[st]}" for st in seen if st in STATE_MEANING)
+    if legend:
+        out.print(f"[dim]{escape(legend)}[/]")
     if factory.pool.store.name == "memory":
         out.print(
             "[dim]Counters cover this process only; set OHM_KEY_STORE=redis://127.0.0.1:6379/0 "

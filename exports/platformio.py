@@ -66,3 +66,23 @@ def platformio_files(
         if not any(p.startswith(d + "/") for p in out):
             out[posixpath.join(d, ".gitkeep")] = ""
     return out
+
+
+def exportable(files: list[CodeFile]) -> tuple[list[CodeFile], list[str]]:
+    """The files whose stored path can be exported, and one line for each that cannot
+    (absolute, ``..``, a NUL byte or another control character), so one bad path does
+    not stop the export of the rest."""
+    good: list[CodeFile] = []
+    skipped: list[str] = []
+    for f in files:
+        shown = f.path.encode("unicode_escape").decode("ascii")
+        if any(ord(ch) < 0x20 or 0x7F <= ord(ch) <= 0x9F for ch in f.path):
+            skipped.append(f"skipped code file '{shown}': its path has a control character")
+            continue
+        try:
+            project_path(f.path)
+        except ExportPathError as exc:
+            skipped.append(f"skipped code file '{shown}': {str(exc).split(': ', 1)[-1]}")
+            continue
+        good.append(f)
+    return good, skipped

@@ -48,9 +48,6 @@ from persistence.store import (
     validate_project_id,
     validate_thread_id,
 )
-from providers.answers import unreadable_cause
-from providers.errors import UnreadableAnswerError
-from providers.keypool import ProviderError
 from tools.results import outcome_of
 
 from .builder import CompiledOhmGraph, compile_graph, recursion_limit
@@ -70,6 +67,7 @@ from .events import (
     TurnStarted,
     WarningEvent,
 )
+from .failures import error_event
 from .timeline import Checkpoint, checkpoint_index, next_nodes
 
 if TYPE_CHECKING:
@@ -134,20 +132,6 @@ def _short_args(args: dict[str, Any]) -> dict[str, Any]:
         else:
             out[k] = v
     return out
-
-
-def _service_detail(exc: Exception) -> str:
-    """The most useful short text of an error from the model service."""
-    body = getattr(exc, "body", None)
-    if isinstance(body, dict):
-        err = body.get("error", body.get("message"))
-        if isinstance(err, dict):
-            err = err.get("message") or err.get("type")
-        if err:
-            return _clip(str(err), 200)
-    if isinstance(body, str) and body.strip():
-        return _clip(body, 200)
-    return _clip(str(exc) or type(exc).__name__, 200)
 
 
 def _tool_summary(msg: ToolMessage) -> tuple[bool, str]:
@@ -504,36 +488,7 @@ class AssemblyLine:
 
     @staticmethod
     def _error_event(exc: Exception, thread_id: str) -> ErrorEvent:
-        if isinstance(exc, ProviderError):
-            return ErrorEvent(
-                kind="provider",
-                message=f"{exc}. Your message is saved: run `ohm resume --thread {thread_id}` "
-                "to finish this turn later.",
-                retryable=True,
-            )
-        unreadable = unreadable_cause(exc)
-        if unreadable is not None:
-            return AssemblyLine._error_event(UnreadableAnswerError(unreadable), thread_id)
-        if isinstance(exc, (StoreError, ValueError)):
-            return ErrorEvent(kind="input", message=str(exc))
-        name = type(exc).__name__
-        if name.startswith("API") or "openai" in type(exc).__module__:
-            status = getattr(exc, "status_code", None)
-            detail = _service_detail(exc)
-            if isinstance(status, int) and 400 <= status < 500:
-                return ErrorEvent(
-                    kind="provider",
-                    message=f"the model service refused the request ({status}: {detail}); "
-                    "check the model ids (OHM_MODEL_<AGENT> or ohm.toml)",
-                )
-            return ErrorEvent(
-                kind="provider",
-                message=f"the model service failed ({detail}). Your message is saved: run "
-                f"`ohm resume --thread {thread_id}` to try again.",
-                retryable=True,
-            )
-        log.exception("turn failed", exc_info=exc)
-        return ErrorEvent(kind="internal", message=f"{name}: {_clip(str(exc), 300)}")
+        return error_event(exc, thread_id)
 
     async def achat(self, message: str, **kwargs: Any) -> TurnResult:
         """Run one turn and return its result; raises TurnError when it cannot finish.

@@ -79,6 +79,11 @@ def database_url(data_dir: Path | None = None) -> str:
 
 def ensure_data_dir(data_dir: Path) -> Path:
     """Create the data directory or explain in one line why it cannot be used."""
+    if data_dir.exists() and not data_dir.is_dir():
+        raise StoreError(
+            f"cannot use data directory {data_dir}: it is a file, not a folder; "
+            "set OHM_DATA_DIR to a folder (it is created if missing)"
+        )
     try:
         data_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

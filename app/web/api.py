@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, Field, field_validator
 
 from graph.events import ErrorEvent, OhmEvent, TurnFinished
+from graph.failures import event_status
 from nodes.agents import INTENTS, resolve_agent, resolve_intent
 from nodes.limits import MAX_MESSAGE_CHARS
 from persistence.store import (
@@ -25,6 +26,7 @@ from persistence.store import (
     validate_project_id,
     validate_thread_id,
 )
+from tools.diffs import semantic_diff
 
 from .data import (
     checked_checkpoint,
@@ -175,6 +177,14 @@ class DiffOut(BaseModel):
     a: int
     b: int
     diff: str = Field(description="A unified diff; empty when the versions are equal.")
+    semantic: dict[str, Any] = Field(
+        description="What changed in the maker's terms (tools.diffs): `kind` (bom, wiring, "
+        "code or document), `same`, a one-line `summary`, then by kind: bom `parts` "
+        "{added, removed, changed[{key, name, changes[{field, old, new}]}]}, `fields`, "
+        "`cost` {old, new, delta}; wiring `components` {added, removed, changed}, "
+        "`connections` {added[{from, to}], removed, rerouted[{kept, old, new}], changed}; "
+        "code `files` [{path, status, diff}]; document `sections` [{heading, status, diff}]."
+    )
 
 
 class TurnIn(BaseModel):
@@ -356,8 +366,8 @@ async def get_checkpoints(project_id: str, thread_id: str, svc: Svc) -> list[dic
 async def artifacts_at(
     project_id: str, thread_id: str, checkpoint_id: str, svc: Svc
 ) -> list[VersionOut]:
-    await checked_checkpoint(svc.line, svc.store, project_id, thread_id, checkpoint_id)
-    return [VersionOut.full(v) for v in await svc.line.aartifacts_at(thread_id, checkpoint_id)]
+    cp, _ = await checked_checkpoint(svc.line, svc.store, project_id, thread_id, checkpoint_id)
+    return [VersionOut.full(v) for v in await svc.line.aartifacts_at(thread_id, cp.checkpoint_id)]
 
 
 # ------------------------------------------------------------------------ turns
@@ -380,7 +390,7 @@ async def _respond(
             return JSONResponse(ev.result.model_dump(mode="json"))
     error = next((e for e in events if isinstance(e, ErrorEvent)), None)
     message = error.message if error else "the turn ended early"
-    code = {"input": 400, "provider": 502}.get(error.kind if error else "", 500)
+    code = event_status(error.kind if error else "")
     return JSONResponse({"detail": message}, status_code=code)
 
 
@@ -459,12 +469,12 @@ async def post_fork(
 ) -> Response:
     """Writes a new branch of the thread; nothing already saved is overwritten."""
     intent = resolve_intent(body.intent) if body.intent else None
-    await checked_checkpoint(svc.line, svc.store, project_id, thread_id, checkpoint_id)
+    cp, _ = await checked_checkpoint(svc.line, svc.store, project_id, thread_id, checkpoint_id)
     return await _respond(
         svc,
         thread_id,
         body.stream,
-        lambda: svc.line.areplay_stream(thread_id, checkpoint_id, intent=intent),
+        lambda: svc.line.areplay_stream(thread_id, cp.checkpoint_id, intent=intent),
     )
 
 
@@ -559,4 +569,5 @@ async def get_diff(
         a=a,
         b=b,
         diff=unified_diff_text(readable_text(old), readable_text(new), f"v{a}", f"v{b}"),
+        semantic=semantic_diff(artifact_type, old.content, new.content, path).as_dict(),
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -14,8 +15,8 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.staticfiles import StaticFiles
 
 from graph.assembly_line import AssemblyLine
-from nodes.agents import ConfigError
-from persistence.store import ArtifactStore, InvalidIdError, NotFoundError, StoreError
+from graph.failures import FAILURES, http_failure
+from persistence.store import ArtifactStore
 
 from . import api, attachments_api, pages
 from .config import WebConfig
@@ -23,7 +24,7 @@ from .render import pygments_css
 from .security import Guard, wants_json
 from .services import Services
 from .templating import STATIC_DIR, error_page
-from .turns import ThreadBusy, ThreadLeased, TurnRunner
+from .turns import TurnRunner
 
 API_DESCRIPTION = """
 Ohm's dashboard API: projects, threads, their messages, artifacts and versions, and
@@ -51,6 +52,16 @@ def _one_line_validation(exc: RequestValidationError) -> str:
         loc = ".".join(str(x) for x in err.get("loc", ()) if x not in ("body", "query", "path"))
         parts.append(f"{loc or 'request'}: {err.get('msg', 'invalid')}")
     return "; ".join(parts) or "the request is not valid"
+
+
+def _failure_classes() -> list[type[Exception]]:
+    """The exception classes of :data:`graph.failures.FAILURES` (their modules imported)."""
+    found: list[type[Exception]] = []
+    for rule in FAILURES:
+        cls = getattr(importlib.import_module(rule.module), rule.name)
+        if cls not in found:
+            found.append(cls)
+    return found
 
 
 def create_app(
@@ -97,21 +108,15 @@ def create_app(
             return JSONResponse({"detail": message}, status_code=status)
         return error_page(request, status, title, message)
 
-    # Errors a person can act on: the status and title they get, one line of message.
-    known: tuple[tuple[type[Exception], int, str], ...] = (
-        (NotFoundError, 404, "Not found"),
-        (InvalidIdError, 400, "Bad request"),
-        (StoreError, 400, "Bad request"),
-        (ConfigError, 400, "Bad request"),
-        (ThreadBusy, 409, "Busy"),
-        (ThreadLeased, 409, "Busy"),
-    )
-    for exc_type, status, title in known:
+    # Errors a person can act on: their status, title and message come from the one
+    # table the CLI and the embedding API use too (graph.failures).
+    for exc_type in _failure_classes():
 
-        async def handle(
-            request: Request, exc: Exception, status: int = status, title: str = title
-        ) -> Response:
-            return problem(request, status, title, str(exc))
+        async def handle(request: Request, exc: Exception) -> Response:
+            known = http_failure(exc)
+            if known is None:  # pragma: no cover - every registered class is in the table
+                raise exc
+            return problem(request, *known)
 
         app.add_exception_handler(exc_type, handle)
 

@@ -105,11 +105,18 @@ async def checked_timeline(
 async def checked_checkpoint(
     line: AssemblyLine, store: ArtifactStore, project_id: str, thread_id: str, checkpoint_id: str
 ) -> tuple[CheckpointInfo, list[CheckpointInfo]]:
+    """The checkpoint by its id, a unique prefix of it (at least 6 characters) or
+    ``@STEP``; ambiguous prefixes are a 400 that lists the candidates."""
+    from app.ids import parse_checkpoint_ref, pick_checkpoint
+
     timeline = await checked_timeline(line, store, project_id, thread_id)
     for cp in timeline:
         if cp.checkpoint_id == checkpoint_id:
             return cp, timeline
-    raise NotFoundError(f"unknown checkpoint {checkpoint_id!r} in thread {thread_id!r}")
+    ref = parse_checkpoint_ref(checkpoint_id)
+    if ref.thread not in (None, thread_id):
+        raise NotFoundError(f"unknown checkpoint {checkpoint_id!r} in thread {thread_id!r}")
+    return pick_checkpoint(timeline, ref, thread_id), timeline
 
 
 # ------------------------------------------------------------------ transcript

@@ -17,8 +17,8 @@ from typing import Any
 
 from graph.assembly_line import AssemblyLine
 from graph.events import ErrorEvent, OhmEvent, TurnFinished
+from graph.failures import error_event, one_line
 from persistence.leases import ThreadBusy as ThreadLeased
-from persistence.store import StoreError
 
 from .render import markdown_html
 
@@ -46,10 +46,9 @@ def sse_frame(data: dict[str, Any], seq: int) -> bytes:
     return f"id: {seq}\nevent: {data.get('type', 'message')}\ndata: {body}\n\n".encode()
 
 
-def _error_for(exc: BaseException) -> ErrorEvent:
-    if isinstance(exc, (StoreError, ValueError)):
-        return ErrorEvent(kind="input", message=str(exc).splitlines()[0])
-    return ErrorEvent(kind="internal", message=f"{type(exc).__name__}: {exc}".splitlines()[0])
+def _error_for(exc: BaseException, thread_id: str) -> ErrorEvent:
+    event = error_event(exc, thread_id)
+    return event.model_copy(update={"message": one_line(event.message)})
 
 
 class TurnRunner:
@@ -85,7 +84,7 @@ class TurnRunner:
                 raise
             except Exception as exc:  # every failure reaches the caller as one event
                 log.debug("turn failed", exc_info=exc)
-                queue.put_nowait(_error_for(exc))
+                queue.put_nowait(_error_for(exc, thread_id))
             finally:
                 queue.put_nowait(_END)
 

@@ -42,6 +42,27 @@ def _result() -> TurnResult:
     )
 
 
+@pytest.fixture(autouse=True)
+def known_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Thread t1 and its checkpoint c1 exist, with a turn to resume, as far as the
+    commands' id resolution can tell (the turn streams themselves are replaced)."""
+    from types import SimpleNamespace
+
+    from app import ids
+
+    async def resolve_checkpoint(line: AssemblyLine, thread: str | None, ref: Any) -> Any:
+        return "t1", SimpleNamespace(checkpoint_id="c1")
+
+    async def unfinished(self: AssemblyLine, thread_id: str) -> bool:
+        return True
+
+    monkeypatch.setattr(ids, "resolve_checkpoint", resolve_checkpoint)
+    monkeypatch.setattr(
+        ids, "resolve_thread", lambda store, ref, project=None: SimpleNamespace(id=ref)
+    )
+    monkeypatch.setattr(AssemblyLine, "aunfinished", unfinished)
+
+
 @pytest.fixture
 def calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, dict[str, Any]]]:
     """Replace the three turn streams by ones that record their keyword arguments."""

@@ -393,3 +393,44 @@ def test_a_thread_held_by_another_process_is_409_and_nothing_is_saved(
     assert r.status_code == 409
     assert r.json()["detail"].startswith("thread t1 is busy with a turn started at ")
     assert store.find_thread("t1") is None and store.list_latest("weather") == []
+
+
+def test_the_diff_answer_carries_the_semantic_diff(
+    client: TestClient, store: ArtifactStore
+) -> None:
+    store.ensure_project("p")
+    part = {"name": "SG90 servo", "part_number": "SG90", "manufacturer": "TowerPro"}
+    oled = {"name": "OLED", "part_number": "SSD1306", "manufacturer": "Generic"}
+    store.write(
+        "p", "bom", lambda _p: json.dumps({"project_name": "p", "components": [part, oled]})
+    )
+    store.write("p", "bom", lambda _p: json.dumps({"project_name": "p", "components": [part]}))
+    diff = client.get("/api/projects/p/artifacts/bom/diff", params={"a": 1, "b": 2}).json()
+    semantic = diff["semantic"]
+    assert semantic["kind"] == "bom" and semantic["summary"] == "1 removed"
+    assert [p["part_number"] for p in semantic["parts"]["removed"]] == ["SSD1306"]
+    assert '"SSD1306"' in diff["diff"]  # the raw diff is still there
+
+
+def test_checkpoints_are_found_by_a_unique_prefix(client: TestClient, store: ArtifactStore) -> None:
+    store.ensure_project("weather")
+    for msg in ("A weather station", "What parts do I need?"):
+        client.post(
+            "/api/projects/weather/threads/t1/turns",
+            json={"message": msg, "stream": False},
+            headers=JSON_HEADERS,
+        )
+    timeline = client.get("/api/projects/weather/threads/t1/checkpoints").json()
+    ids = [c["checkpoint_id"] for c in timeline]
+    wrote_bom = next(c for c in timeline if any(a["type"] == "bom" for a in c["artifacts"]))
+    full = wrote_bom["checkpoint_id"]
+    prefix = next(
+        full[:n] for n in range(6, len(full)) if sum(i.startswith(full[:n]) for i in ids) == 1
+    )
+    url = "/api/projects/weather/threads/t1/checkpoints/{}/artifacts"
+    at = client.get(url.format(prefix)).json()
+    assert sorted(v["type"] for v in at) == ["bom", "context"]
+    # Checkpoints written within minutes of each other share their first characters.
+    shared = next(i[:6] for i in ids if sum(j.startswith(i[:6]) for j in ids) > 1)
+    ambiguous = client.get(url.format(shared))
+    assert ambiguous.status_code == 400 and "ambiguous" in ambiguous.json()["detail"]
