@@ -199,6 +199,8 @@ def _add_specialist(builder: OhmGraph, name: str, deps: Deps) -> None:
                 ctx.temperatures,
                 as_of=ctx.as_of,
                 run_id=str(run_id) if run_id else None,
+                as_of_lineage=ctx.as_of_lineage,
+                thread_id=_thread_id(runtime),
             )
         last = update["messages"][-1]
         cut = (last.response_metadata.get("ohm") or {}).get("cut_from")
