@@ -64,6 +64,8 @@ async def _ask(
     from .render import TurnPrinter, emit_result, escape, out
 
     thread_id = thread or uuid.uuid4().hex[:12]
+    if thread is None and not json_mode:
+        _say_new_thread(store, project, thread_id)
     async with assembly_line(store) as line:
         for msg in messages:
             if not json_mode:
@@ -81,6 +83,23 @@ async def _ask(
             emit_result(result, json_mode)
             if not json_mode:
                 out.print()
+
+
+def _say_new_thread(store: ArtifactStore, project: str, thread_id: str) -> None:
+    """One line on stderr naming the thread a message without --thread starts, and
+    whether it continues a design the project already has."""
+    from .render import err, escape
+
+    saved = len(store.list_latest(project))
+    carries = (
+        f"it sees the project's {saved} saved artifact(s)" if saved else "the project is empty"
+    )
+    err.print(
+        escape(
+            f"new thread {thread_id} in project {project}: {carries}; "
+            f"continue it with --thread {thread_id}"
+        )
+    )
 
 
 def chat(

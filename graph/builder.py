@@ -1,6 +1,6 @@
 """The assembly line as a graph, assembled top to bottom like the picture in the docs:
 
-    START → entry ─┬─ first message ──────────────→ project_initializer ⇄ tools
+    START → entry ─┬─ first message, new project ─→ project_initializer ⇄ tools
                    ├─ forced agent ───────────────→ <that specialist>   ⇄ tools
                    └─ otherwise → classify ─(intent)→ bom_generator | code_generator |
                                                        wiring_diagram | debugger |
@@ -101,6 +101,13 @@ async def store_of(deps: Deps) -> ArtifactStore:
 _opened: weakref.WeakKeyDictionary[Deps, ArtifactStore] = weakref.WeakKeyDictionary()
 
 
+async def project_has_artifacts(deps: Deps, project: str) -> bool:
+    """True when the project already has a brief or any other artifact: a new thread there
+    continues that design (routed like any later message) instead of starting a new one."""
+    store = await store_of(deps)
+    return bool(await asyncio.to_thread(store.list_latest, project))
+
+
 def build_graph(deps: Deps | None = None) -> OhmGraph:
     """The uncompiled graph; ``deps`` defaults to the real model factory and store."""
     deps = deps or default_deps()
@@ -142,12 +149,12 @@ def build_graph(deps: Deps | None = None) -> OhmGraph:
                     "route_reason": f"forced to {agent} by the caller",
                 }
         is_first = not any(isinstance(m, AIMessage) for m in messages[:-1])
-        if is_first:
+        if is_first and not await project_has_artifacts(deps, ctx.project):
             return {
                 **update,
                 "agent": "project_initializer",
                 "route": "initializer",
-                "route_reason": "first message of the thread",
+                "route_reason": "first message of the thread, in a project with no artifacts yet",
             }
         return update
 
