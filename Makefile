@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test lint typecheck unit install install-dev clean studio migration router-model
+.PHONY: demo test lint typecheck unit install install-dev clean studio migration router-model eval-real
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,12 @@ studio: install-dev
 # A new artifact-store schema revision from the change made to persistence/models.py.
 migration: install-dev
 	$(BIN)/python -m persistence.migrations "$(MESSAGE)"
+
+# Opt-in and slow, not part of `make test`: a short conversation against a small real model
+# served by llama.cpp on loopback. The first run builds llama-server and fetches the weights
+# into ~/.cache/ohm-eval (OHM_EVAL_CACHE); see bench/eval_real.py. EVAL_ARGS="--model 0.5b".
+eval-real: install-dev
+	$(BIN)/python bench/eval_real.py $(EVAL_ARGS)
 
 clean:
 	rm -rf $(VENV) .ohm .pytest_cache .mypy_cache .ruff_cache

@@ -94,6 +94,8 @@ def ask(
         store = open_store()
         require_project(store, project)
         thread_id = pick_thread(store, thread, project)
+        if thread is None and not json_mode:
+            _say_new_thread(store, project, thread_id)
         note_offline(json_mode)
         asyncio.run(
             _ask(texts, project, thread_id, agent, json_mode, not quiet, store, wait, files)
@@ -142,6 +144,23 @@ async def _ask(
             emit_result(result, json_mode)
             if not json_mode:
                 out.print()
+
+
+def _say_new_thread(store: ArtifactStore, project: str, thread_id: str) -> None:
+    """One line on stderr naming the thread a message without --thread starts, and
+    whether it continues a design the project already has."""
+    from .render import err, safe
+
+    saved = len(store.list_latest(project))
+    carries = (
+        f"it sees the project's {saved} saved artifact(s)" if saved else "the project is empty"
+    )
+    err.print(
+        safe(
+            f"new thread {thread_id} in project {project}: {carries}; "
+            f"continue it with --thread {thread_id}"
+        )
+    )
 
 
 def chat(

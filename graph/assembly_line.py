@@ -19,6 +19,7 @@ import uuid
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Coroutine, Sequence
 from contextlib import AsyncExitStack, aclosing
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
@@ -45,9 +46,11 @@ from persistence.store import (
     StoreError,
     VersionView,
     default_data_dir,
+    parse_as_of,
     validate_project_id,
     validate_thread_id,
 )
+from persistence.visibility import CheckpointCut
 from tools.results import outcome_of
 
 from .builder import CompiledOhmGraph, compile_graph, recursion_limit
@@ -610,14 +613,14 @@ class AssemblyLine:
 
         async def run() -> AsyncIterator[OhmEvent]:
             if intent is None:
-                found, _ = await self._find(thread_id, checkpoint_id)
+                found, by_id = await self._find(thread_id, checkpoint_id)
                 if not found.next:
                     raise StoreError(
                         f"checkpoint {checkpoint_id!r} ends a turn, so nothing runs from it; "
                         "replay an earlier checkpoint or fork this one with an intent"
                     )
                 config = self._config(thread_id, checkpoint_id)
-                ctx.as_of = found.created_at
+                _view_at(ctx, checkpoint_cut(found, by_id, thread_id))
             else:
                 chosen = resolve_intent(intent)
                 base = await self._turn_base(thread_id, checkpoint_id)
@@ -632,8 +635,9 @@ class AssemblyLine:
                     },
                     as_node="classify",
                 )
-                config = self._config(thread_id, new_config["configurable"]["checkpoint_id"])
-                ctx.as_of = base.created_at
+                fork_id = str(new_config["configurable"]["checkpoint_id"])
+                config = self._config(thread_id, fork_id)
+                _view_at(ctx, await self.acheckpoint_cut(thread_id, fork_id))
                 yield AgentSelected(
                     agent=INTENT_TO_AGENT[chosen],
                     intent=chosen,
@@ -701,24 +705,15 @@ class AssemblyLine:
         """The project's artifacts as they were when ``checkpoint_id`` was saved: versions
         written on this checkpoint's own branch up to it, plus other threads' versions
         written before it; versions of other branches of this thread are left out."""
-        found, by_id = await self._find(thread_id, checkpoint_id)
-        lineage: set[str] = set()
-        cur: Checkpoint | None = found
-        while cur is not None:
-            if cur.parent_id:
-                lineage.add(cur.parent_id)
-            cur = by_id.get(cur.parent_id) if cur.parent_id else None
+        cut = await self.acheckpoint_cut(thread_id, checkpoint_id)
         thread = self.store.get_thread(thread_id)
-        cutoff = found.created_at or ""
-        latest: dict[tuple[str, str], VersionView] = {}
-        for v in self.store.all_versions(thread.project_id):
-            if v.thread_id == thread_id:
-                if v.checkpoint_id not in lineage:
-                    continue
-            elif v.created_at.isoformat() > cutoff:
-                continue
-            latest[(v.type, v.path)] = v
-        return [v for _, v in sorted(latest.items()) if not v.deleted]
+        return self.store.visible_at(thread.project_id, cut)
+
+    async def acheckpoint_cut(self, thread_id: str, checkpoint_id: str) -> CheckpointCut:
+        """Checkpoint ``checkpoint_id`` as the artifact store sees it (its branch and its
+        moment), for ``ArtifactStore.visible_at``."""
+        found, by_id = await self._find(thread_id, checkpoint_id)
+        return checkpoint_cut(found, by_id, thread_id)
 
     # ------------------------------------------------------------------ sync API
 
@@ -748,6 +743,33 @@ class AssemblyLine:
 
     def artifacts_at(self, thread_id: str, checkpoint_id: str) -> list[VersionView]:
         return self._sync(self.aartifacts_at(thread_id, checkpoint_id))
+
+
+def checkpoint_cut(
+    found: Checkpoint, by_id: dict[str, Checkpoint], thread_id: str
+) -> CheckpointCut:
+    """``found``'s branch (its ancestors) and its moment. A checkpoint written by a state
+    update or a fork (no step ran) stands for the moment of the step it was made from,
+    so a fork sees the project as it was where it branched off."""
+    lineage: set[str] = set()
+    moment: str | None = None
+    cur: Checkpoint | None = found
+    while cur is not None:
+        if moment is None and cur.source not in ("update", "fork"):
+            moment = cur.created_at
+        if cur.parent_id:
+            lineage.add(cur.parent_id)
+        cur = by_id.get(cur.parent_id) if cur.parent_id else None
+    until = parse_as_of(moment or found.created_at) or datetime.now(UTC)
+    return CheckpointCut(
+        until=until, thread_id=thread_id, lineage=frozenset(lineage), checkpoint_id=found.id
+    )
+
+
+def _view_at(ctx: OhmContext, cut: CheckpointCut) -> None:
+    """Make a run's agents see the project as it was at ``cut``."""
+    ctx.as_of = cut.until.isoformat()
+    ctx.as_of_lineage = sorted(cut.lineage)
 
 
 class _LoopThread:

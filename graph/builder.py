@@ -1,17 +1,18 @@
 """The assembly line as a graph, assembled top to bottom like the picture in the docs:
 
-    START → classify ─┬─ project with no brief yet ─→ project_initializer ⇄ tools
-                      ├─ forced agent ──────────────→ <that specialist>   ⇄ tools
+    START → classify ─┬─ forced agent ──────────────→ <that specialist>   ⇄ tools
+                      ├─ a photo / a PDF attached ──→ circuit_inspector | datasheet_analyst
+                      ├─ new project's first message → project_initializer ⇄ tools
                       └─ otherwise, by intent ──────→ bom_generator | code_generator |
                                                       wiring_diagram | debugger |
                                                       conversational  ⇄ tools → END
 
 ``classify`` opens the turn (checks the message, resets the per-turn values) and routes
-it in the same step: a forced agent or a first message needs no model call, every other
-message goes to the local router or the orchestrator model. One step, not two, because
-each step costs a checkpoint write. Routing uses conditional edges (not
-``Command(goto=...)``) so a fork made with ``update_state(..., as_node="classify")`` knows
-where to continue.
+it in the same step: a forced agent, an attachment or the first message in a project with
+no artifacts needs no model call; every other message goes to the local router or the
+orchestrator model. One step, not two, because each step costs a checkpoint write.
+Routing uses conditional edges (not ``Command(goto=...)``) so a fork made with
+``update_state(..., as_node="classify")`` knows where to continue.
 
 Threads saved before this shape have an ``entry`` step in front of ``classify``; the
 ``entry`` node stays (with no edge into it) so that a turn stopped there, or a recorded
@@ -118,6 +119,13 @@ def _begun_by_entry(state: OhmState) -> bool:
     return state.get("route") is None and any(isinstance(m, AIMessage) for m in messages[:-1])
 
 
+async def project_has_artifacts(deps: Deps, project: str) -> bool:
+    """True when the project already has a brief or any other artifact: a new thread there
+    continues that design (routed like any later message) instead of starting a new one."""
+    store = await store_of(deps)
+    return bool(await asyncio.to_thread(store.list_latest, project))
+
+
 def build_graph(deps: Deps | None = None) -> OhmGraph:
     """The uncompiled graph; ``deps`` defaults to the real model factory and store."""
     deps = deps or default_deps()
@@ -164,12 +172,12 @@ def build_graph(deps: Deps | None = None) -> OhmGraph:
         if by_files:  # a photo or a PDF decides the specialist before any classifier
             return {**update, **by_files}
         is_first = not any(isinstance(m, AIMessage) for m in messages[:-1])
-        if is_first:
+        if is_first and not await project_has_artifacts(deps, ctx.project):
             return {
                 **update,
                 "agent": "project_initializer",
                 "route": "initializer",
-                "route_reason": "first message of the thread",
+                "route_reason": "first message of the thread, in a project with no artifacts yet",
             }
         return update
 
@@ -229,6 +237,8 @@ def _add_specialist(builder: OhmGraph, name: str, deps: Deps) -> None:
                 ctx.temperatures,
                 as_of=ctx.as_of,
                 run_id=str(run_id) if run_id else None,
+                as_of_lineage=ctx.as_of_lineage,
+                thread_id=_thread_id(runtime),
             )
         last = update["messages"][-1]
         cut = (last.response_metadata.get("ohm") or {}).get("cut_from")

@@ -40,3 +40,11 @@ class OhmContext:
             "what this run writes (replays and forks set it to their checkpoint's time)."
         ),
     ] = None
+    as_of_lineage: Annotated[
+        list[str] | None,
+        Field(
+            description="Set with as_of by replays and forks: the checkpoints of this thread's "
+            "branch before the one the run starts from; the thread's own artifact versions "
+            "count only when written at one of them (persistence/visibility.py)."
+        ),
+    ] = None

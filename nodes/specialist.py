@@ -14,6 +14,7 @@ from typing import Any
 from langchain_core.messages import AIMessage, AnyMessage, HumanMessage, SystemMessage, ToolMessage
 
 from persistence.store import VersionView, parse_as_of
+from persistence.visibility import context_cut
 from providers.answers import scrub_message
 from tools.results import outcome_of
 
@@ -120,6 +121,8 @@ async def run_specialist(
     temperatures: dict[str, float] | None,
     as_of: str | None = None,
     run_id: str | None = None,
+    as_of_lineage: list[str] | None = None,
+    thread_id: str | None = None,
 ) -> dict[str, Any]:
     # Config files, the store and the model are synchronous work: do it off the loop, in
     # one hop (each hop waits its turn in the shared worker pool).
@@ -127,8 +130,10 @@ async def run_specialist(
         spec = agent_spec(name, models, temperatures)
         if steps >= spec.max_steps:
             return spec, "", None
-        seen = deps.store().visible(project, parse_as_of(as_of), run_id)
-        snapshot = project_snapshot(project, seen, as_of=parse_as_of(as_of) is not None)
+        cut = context_cut(parse_as_of(as_of), thread_id, as_of_lineage)
+        st = deps.store()
+        seen = st.list_latest(project) if cut is None else st.visible_at(project, cut, run_id)
+        snapshot = project_snapshot(project, seen, as_of=cut is not None)
         return spec, f"{spec.prompt}\n\n---\n{snapshot}", deps.models(spec)
 
     steps = int(state.get("steps") or 0)

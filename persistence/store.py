@@ -24,6 +24,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from .models import Artifact, ArtifactVersion, Project, Thread
+from .visibility import CheckpointCut, newest_visible
 
 PROJECT_ID_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 THREAD_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
@@ -608,15 +609,17 @@ class ArtifactStore:
     def list_as_of(
         self, project_id: str, as_of: datetime, run_id: str | None = None
     ) -> list[VersionView]:
-        """The project as it was at ``as_of``, plus whatever run ``run_id`` wrote since: the
-        newest such version of each artifact, deleted ones left out."""
-        newest: dict[tuple[str, str], VersionView] = {}
-        for v in self.all_versions(project_id):
-            if v.created_at <= as_of or (run_id is not None and v.run_id == run_id):
-                cur = newest.get((v.type, v.path))
-                if cur is None or v.version > cur.version:
-                    newest[(v.type, v.path)] = v
-        return [v for _, v in sorted(newest.items()) if not v.deleted]
+        """The project as it was at the moment ``as_of`` (no thread's branches considered),
+        plus whatever run ``run_id`` wrote since; see ``visible_at``."""
+        return self.visible_at(project_id, CheckpointCut(until=as_of), run_id)
+
+    def visible_at(
+        self, project_id: str, cut: CheckpointCut, run_id: str | None = None
+    ) -> list[VersionView]:
+        """The versions visible at checkpoint ``cut`` (of its thread), plus what run
+        ``run_id`` wrote: the one answer replays, forks, tools and history views share
+        (the rule is in ``persistence.visibility``)."""
+        return newest_visible(self.all_versions(project_id), cut, run_id)
 
     def visible(
         self, project_id: str, as_of: datetime | None = None, run_id: str | None = None

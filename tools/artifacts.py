@@ -23,6 +23,7 @@ from langgraph.prebuilt import ToolRuntime
 from pydantic import Field
 
 from persistence.store import ArtifactStore, StoreError, VersionView, WriteMeta, parse_as_of
+from persistence.visibility import context_cut
 
 from .catalog_tool import build_catalog_tool
 from .merge import combine_structured, combine_text
@@ -88,7 +89,13 @@ def visible_versions(
 ) -> list[VersionView]:
     """The artifacts this run sees: the latest, or (replays and forks) the project as of
     the checkpoint they start from plus what this run wrote."""
-    return st.visible(project, parse_as_of(_ctx_value(runtime, "as_of")), run_id)
+    conf = (runtime.config or {}).get("configurable", {})
+    cut = context_cut(
+        parse_as_of(_ctx_value(runtime, "as_of")),
+        conf.get("thread_id") or _ctx_value(runtime, "thread_id"),
+        _ctx_value(runtime, "as_of_lineage"),
+    )
+    return st.list_latest(project) if cut is None else st.visible_at(project, cut, run_id)
 
 
 def batch_writes(

@@ -117,12 +117,10 @@ async def test_debugger_runs_every_check(store: ArtifactStore) -> None:
     store.write("default", "wiring", lambda _p: json.dumps(HAZARD))
     store.write("default", "code", lambda _p: LOOP_THAT_POLLS, path="src/main.cpp")
     book = ModelBook(
-        project_initializer=[AIMessage("hi")],
         orchestrator=[intent("DEBUG")],
         debugger=[tools_msg(call("run_checks")), AIMessage("Found it.")],
     )
     async with line(book, store) as ln:
-        await ln.achat("A parking sensor", thread="t")
         await ln.achat("it resets", thread="t")
     result = book.models["debugger"].prompts[-1][-1]
     assert isinstance(result, ToolMessage)
@@ -164,12 +162,10 @@ async def test_a_batch_of_file_writes_is_checked_as_the_batch_leaves_it(
         call("write_code", path="include/config.h", text=config),
     )
     book = ModelBook(
-        project_initializer=[AIMessage("hi")],
         orchestrator=[intent("CODE")],
         code_generator=[batch, AIMessage("done")],
     )
     async with line(book, store) as ln:
-        await ln.achat("A parking sensor", thread="t")
         await ln.achat("firmware please", thread="t")
     results = [
         json.loads(str(m.content))

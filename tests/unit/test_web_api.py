@@ -150,7 +150,7 @@ def test_a_turn_streams_agent_text_artifact_and_done_events(
         "agent": "project_initializer",
         "intent": None,
         "route": "initializer",
-        "reason": "first message of the thread",
+        "reason": "first message of the thread, in a project with no artifacts yet",
         "confidence": None,
     }
     assert any(e["type"] == "artifact" and e["artifact_type"] == "context" for e in events)
@@ -207,14 +207,15 @@ def test_a_turn_without_streaming_returns_the_result(
 
 def test_a_failing_turn_ends_with_an_error_event(client: TestClient, store: ArtifactStore) -> None:
     store.ensure_project("weather")
-    # The scripted kickoff has one answer left after this, so the second turn in a new
-    # thread runs out of script and fails inside the graph.
+    store.ensure_project("garden")
+    # The first kickoff uses up the scripted kickoff, so the kickoff of a second, empty
+    # project runs out of script and fails inside the graph.
     client.post(
         "/api/projects/weather/threads/a/turns", json={"message": "one"}, headers=JSON_HEADERS
     )
     events = sse_events(
         client.post(
-            "/api/projects/weather/threads/b/turns", json={"message": "two"}, headers=JSON_HEADERS
+            "/api/projects/garden/threads/b/turns", json={"message": "two"}, headers=JSON_HEADERS
         ).text
     )
     assert events[-1]["type"] == "error"
