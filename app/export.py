@@ -33,11 +33,11 @@ def export_artifacts(store: ArtifactStore, project: str, out_dir: Path) -> list[
         root = out_dir.resolve()
         arts = current_artifacts(store, project)
         code, skipped = exportable(list(arts.code))
-        skipped += [
-            f"skipped {what.encode('unicode_escape').decode('ascii')}: its stored path or "
-            "content cannot be exported"
-            for what in arts.unreadable
-        ]
+        for what in arts.unreadable:  # "bom", or "code src/x.cpp" for a code file
+            kind, _, path = what.partition(" ")
+            shown = path.encode("unicode_escape").decode("ascii")
+            label = f"{kind} file '{shown}'" if path else kind
+            skipped.append(f"skipped {label}: its stored path or content cannot be exported")
         for line in skipped:
             log.warning(line)
         written = export_project(
