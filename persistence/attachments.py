@@ -53,18 +53,9 @@ class AttachmentView:
     created_at: datetime
 
     def ref(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "sha256": self.sha256,
-            "name": self.name,
-            "kind": self.kind,
-            "mime": self.mime,
-            "size": self.size,
-        }
-        if self.kind == "image":
-            out["width"], out["height"] = self.width, self.height
-        else:
-            out["pages"] = self.pages
-        return out
+        from tools.attachments import attachment_ref
+
+        return attachment_ref(self)
 
 
 @dataclass(frozen=True)
@@ -89,19 +80,7 @@ def save_attachments(
             raise NotFoundError(f"unknown project {project!r}")
         for f in files:
             if s.get(AttachmentBlob, f.sha256) is None:
-                s.add(
-                    AttachmentBlob(
-                        sha256=f.sha256,
-                        kind=f.kind,
-                        mime=f.mime,
-                        size=f.size,
-                        data=f.data,
-                        text=json.dumps(list(f.page_texts)) if f.kind == "pdf" else None,
-                        pages=f.pages,
-                        width=f.width,
-                        height=f.height,
-                    )
-                )
+                s.add(_blob_row(f))
                 s.flush()
             s.add(
                 ThreadAttachment(project_id=project, thread_id=thread, sha256=f.sha256, name=f.name)
@@ -224,24 +203,26 @@ def delete_project_part(store: ArtifactStore, project: str, part_id: str) -> boo
         return True
 
 
+def _blob_row(f: PreparedAttachment) -> AttachmentBlob:
+    return AttachmentBlob(
+        sha256=f.sha256,
+        kind=f.kind,
+        mime=f.mime,
+        size=f.size,
+        data=f.data,
+        text=json.dumps(list(f.page_texts)) if f.kind == "pdf" else None,
+        pages=f.pages,
+        width=f.width,
+        height=f.height,
+    )
+
+
 def store_blob(store: ArtifactStore, f: PreparedAttachment) -> dict[str, Any]:
     """Keep a checked file's bytes before any message carries it (a dashboard upload);
     a later turn links it to its thread. Returns the file's reference."""
     with store.transaction() as s:
         if s.get(AttachmentBlob, f.sha256) is None:
-            s.add(
-                AttachmentBlob(
-                    sha256=f.sha256,
-                    kind=f.kind,
-                    mime=f.mime,
-                    size=f.size,
-                    data=f.data,
-                    text=json.dumps(list(f.page_texts)) if f.kind == "pdf" else None,
-                    pages=f.pages,
-                    width=f.width,
-                    height=f.height,
-                )
-            )
+            s.add(_blob_row(f))
     return f.ref()
 
 

@@ -25,7 +25,7 @@ import io
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 MAX_IMAGE_EDGE = 1568
 """Longest edge, in pixels, of an image sent to a model."""
@@ -84,19 +84,42 @@ class PreparedAttachment:
         return pdf_text(self.page_texts)
 
     def ref(self) -> dict[str, Any]:
-        """What a message carries about the file: enough to show it and to find it again."""
-        out: dict[str, Any] = {
-            "sha256": self.sha256,
-            "name": self.name,
-            "kind": self.kind,
-            "mime": self.mime,
-            "size": self.size,
-        }
-        if self.kind == "image":
-            out["width"], out["height"] = self.width, self.height
-        else:
-            out["pages"] = self.pages
-        return out
+        return attachment_ref(self)
+
+
+class _Described(Protocol):
+    @property
+    def sha256(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def mime(self) -> str: ...
+    @property
+    def size(self) -> int: ...
+    @property
+    def width(self) -> int | None: ...
+    @property
+    def height(self) -> int | None: ...
+    @property
+    def pages(self) -> int | None: ...
+
+
+def attachment_ref(f: _Described) -> dict[str, Any]:
+    """What a message carries about a file: enough to show it and to find it again."""
+    out: dict[str, Any] = {
+        "sha256": f.sha256,
+        "name": f.name,
+        "kind": f.kind,
+        "mime": f.mime,
+        "size": f.size,
+    }
+    if f.kind == "image":
+        out["width"], out["height"] = f.width, f.height
+    else:
+        out["pages"] = f.pages
+    return out
 
 
 def pdf_text(page_texts: tuple[str, ...] | list[str]) -> str:
