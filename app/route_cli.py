@@ -69,14 +69,16 @@ def route_command(
     Prints the intent, who decided it (local or model) and the router's confidence. No turn
     is run and nothing is saved; OHM_ROUTER applies as in a turn.
     """
-    from nodes.agents import ConfigError
-    from providers.keypool import ProviderError
+    from graph.failures import describe
 
     texts = _read_messages(messages)
     try:
         rows = _route(texts, threshold, local_only)
-    except (ConfigError, ProviderError, ValueError, OSError) as exc:
-        _fail(str(exc) or type(exc).__name__, 1)
+    except Exception as exc:  # expected failures are worded once, in graph.failures
+        known = describe(exc)
+        if known is None:
+            raise
+        _fail(known.message, known.exit_code)
     except KeyboardInterrupt:
         _fail("interrupted", 130)
     if json_mode:

@@ -29,6 +29,7 @@ from .data import (
     transcript,
 )
 from .diagram import render_wiring_svg, wiring_svg_renderer
+from .diffview import semantic_view
 from .drawers import build_drawer, build_drawers, panel_for
 from .render import diff_lines, markdown_html, readable_text
 from .security import login_page, require_form_csrf, set_login_cookie
@@ -312,6 +313,7 @@ async def diff_page(
     old = checked_version(svc.store, project_id, artifact_type, path, a)
     new = checked_version(svc.store, project_id, artifact_type, path, b)
     lines = diff_lines(readable_text(old), readable_text(new), f"v{a}", f"v{b}")
+    semantic = semantic_view(artifact_type, old.content, new.content, path)
     return page(
         request,
         "diff.html",
@@ -321,6 +323,7 @@ async def diff_page(
         lines=[ln for ln in lines if ln.kind != "file"],
         added=sum(1 for ln in lines if ln.kind == "add"),
         removed=sum(1 for ln in lines if ln.kind == "del"),
+        semantic=semantic,
         history=checked_history(svc.store, project_id, artifact_type, path),
         title=DOC_TITLES.get(artifact_type, artifact_type),
     )

@@ -128,7 +128,14 @@ def test_version_history_opens_a_diff(page: Any, dashboard: Dashboard) -> None:
 
     expect(page).to_have_url(re.compile(r"/artifacts/bom/diff\?a=1&b=2"))
     expect(page.locator("h1")).to_contain_text("v1 → v2")
+    # What changed, in words, first; the raw line diff is folded until asked for.
+    semantic = page.locator("#semantic-diff")
+    expect(semantic).to_contain_text(re.compile(r"Changed .+: quantity \d+ → 3"))
+    expect(semantic).to_contain_text("Changed warnings")
     added = page.locator("tr.diff-add")
+    expect(added.first).to_be_hidden()
+    page.locator("#raw-diff > summary").click()
+    expect(page.locator("#raw-diff")).to_have_attribute("open", "")
     expect(added.first).to_be_visible()
     expect(page.locator("#diff")).to_contain_text("Buy a spare board")
     assert page.locator("tr.diff-del").count() >= 1
