@@ -73,12 +73,19 @@ async def test_the_offline_simulator_writes_a_labelled_summary(
         await line.achat(
             "A weather station on an ESP32. It must run on batteries for a month.", thread="s"
         )
-        await line.achat("What parts do I need?", thread="s")
+        deltas: list[str] = []
+        async for ev in line.astream("What parts do I need?", thread="s"):
+            if ev.type == "text":
+                deltas.append(ev.text)
+            elif ev.type == "done":
+                reply = ev.result.reply
         first = line.store.latest("default", SUMMARY_TYPE)
         await line.achat("How do I wire it?", thread="s")
         await line.achat("Now the firmware please.", thread="s")
         second = line.store.latest("default", SUMMARY_TYPE)
 
+    # The summary call streams too, but none of its text reaches the reply's stream.
+    assert "".join(deltas).strip() == reply.strip() and NOTE not in "".join(deltas)
     assert first is not None and second is not None
     assert (first.version, second.version) == (1, 2)
     assert first.content.startswith(NOTE)  # it says the simulator made it
