@@ -6,6 +6,7 @@
                       └─ otherwise, by intent ──────→ bom_generator | code_generator |
                                                       wiring_diagram | debugger |
                                                       conversational  ⇄ tools → END
+                                                            └─ summary due → summarize → END
 
 ``classify`` opens the turn (checks the message, resets the per-turn values) and routes
 it in the same step: a forced agent, an attachment or the first message in a project with
@@ -50,7 +51,8 @@ from nodes.deps import Deps, default_deps
 from nodes.limits import check_message
 from nodes.router import route_intent
 from nodes.specialist import run_specialist
-from persistence.store import ArtifactStore
+from nodes.summary import summary_due, summary_every, write_summary
+from persistence.store import ArtifactStore, WriteMeta
 from providers.events import event_sink
 from tools.artifacts import build_tools, describe_error
 
@@ -60,6 +62,7 @@ from .state import InputState, OhmState
 log = logging.getLogger(__name__)
 
 GRAPH_NAME = "ohm"
+SUMMARIZE = "summarize"
 
 OhmGraph = StateGraph[OhmState, OhmContext, InputState, OhmState]
 CompiledOhmGraph = CompiledStateGraph[OhmState, OhmContext, InputState, OhmState]
@@ -138,6 +141,7 @@ def build_graph(deps: Deps | None = None) -> OhmGraph:
         if not messages or not isinstance(messages[-1], HumanMessage):
             raise ValueError("a turn needs a user message as its last input")
         check_message(message_text(messages[-1]))
+        summary_every()  # a bad OHM_SUMMARY_EVERY is one clear line before any work
         thread = _thread_id(runtime)
         if thread:
             title = message_text(messages[0])[:80]
@@ -216,6 +220,24 @@ def build_graph(deps: Deps | None = None) -> OhmGraph:
     builder.add_conditional_edges("entry", by_agent, list(SPECIALISTS))
     for name in SPECIALISTS:
         _add_specialist(builder, name, deps)
+
+    async def summarize(state: OhmState, runtime: Runtime[OhmContext]) -> dict[str, Any]:
+        """Rewrite the running summary (a step only on the turns it is due)."""
+        ctx = _context(runtime)
+        info = runtime.execution_info
+        run_id = (get_config().get("configurable") or {}).get("run_id")
+        meta = WriteMeta(
+            agent="summarizer",
+            thread_id=_thread_id(runtime),
+            run_id=str(run_id) if run_id else None,
+            checkpoint_id=info.checkpoint_id if info else None,
+        )
+        with provider_events(runtime):
+            await write_summary(deps, dict(state), ctx.project, ctx.models, ctx.temperatures, meta)
+        return {}
+
+    builder.add_node(SUMMARIZE, summarize)
+    builder.add_edge(SUMMARIZE, END)
     return builder
 
 
@@ -264,12 +286,12 @@ def _add_specialist(builder: OhmGraph, name: str, deps: Deps) -> None:
             return tools_name
         if messages and isinstance(messages[-1], ToolMessage):
             return name  # calls the specialist refused to run: the model answers the errors
-        return END
+        return SUMMARIZE if summary_due(dict(state)) else END
 
     specialist.__name__ = name
     builder.add_node(name, specialist)
     builder.add_node(tools_name, ToolNode(tools, handle_tool_errors=_tool_error))
-    builder.add_conditional_edges(name, next_step, [tools_name, name, END])
+    builder.add_conditional_edges(name, next_step, [tools_name, name, SUMMARIZE, END])
     builder.add_edge(tools_name, name)
 
 

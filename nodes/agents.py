@@ -29,6 +29,7 @@ AgentName = Literal[
     "debugger",
     "circuit_inspector",
     "datasheet_analyst",
+    "summarizer",
 ]
 SPECIALISTS: tuple[str, ...] = (
     "project_initializer",
@@ -124,6 +125,8 @@ AGENTS: dict[str, AgentSpec] = {
         # A vision model: it is shown the maker's photo.
         AgentSpec("circuit_inspector", "Circuit inspector", _FLASH, 0.2, 3000, INSPECTOR_TOOLS),
         AgentSpec("datasheet_analyst", "Datasheet", _SONNET, 0.1, 4000, DATASHEET_TOOLS),
+        # Not a specialist: rewrites the running summary every few turns (nodes/summary.py).
+        AgentSpec("summarizer", "Conversation summary", _FLASH, 0.0, 1200, ()),
     )
 }
 

@@ -1,8 +1,9 @@
 """A specialist: a model bound to its tools, called in a loop with its ToolNode.
 
 Each call sees the agent's system prompt, a snapshot of the project's artifacts (so it
-does not spend a round trip listing them), the earlier turns as plain user/assistant text,
-and the current turn in full (tool calls and results included).
+does not spend a round trip listing them), the latest running summary of the conversation
+(nodes/summary.py), the earlier turns as plain user/assistant text, and the current turn
+in full (tool calls and results included).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from .classifier import message_text
 from .deps import Deps
 from .limits import cut_reply
 from .memo import derived
+from .summary import summary_section
 
 log = logging.getLogger(__name__)
 
@@ -134,6 +136,9 @@ async def run_specialist(
         st = deps.store()
         seen = st.list_latest(project) if cut is None else st.visible_at(project, cut, run_id)
         snapshot = project_snapshot(project, seen, as_of=cut is not None)
+        summary = summary_section(seen)
+        if summary:
+            snapshot = f"{snapshot}\n\n---\n{summary}"
         return spec, f"{spec.prompt}\n\n---\n{snapshot}", deps.models(spec)
 
     steps = int(state.get("steps") or 0)

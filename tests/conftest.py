@@ -34,6 +34,9 @@ def _isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[N
         if var.startswith(("OHM_MODEL_", "OHM_TEMPERATURE_")):
             monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("OHM_DATA_DIR", str(tmp_path / "data"))
+    # No running summary unless a test asks for one: it adds a model call every few turns,
+    # which scripted models and request counts would otherwise have to allow for.
+    monkeypatch.setenv("OHM_SUMMARY_EVERY", "0")
     monkeypatch.chdir(tmp_path)
     # The CLI says once per process that the simulator answers; every test is a new "process".
     driver = sys.modules.get("app.driver")

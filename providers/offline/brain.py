@@ -18,6 +18,7 @@ from typing import Any
 
 from . import projects
 from .attachments import circuit_inspector, datasheet_analyst
+from .summary import summarizer
 
 
 @dataclass
@@ -114,6 +115,7 @@ class Conversation:
 # ------------------------------------------------------------------------- routing
 
 _AGENT_BY_PROMPT = (
+    ("conversation summarizer", "summarizer"),
     ("route messages", "orchestrator"),
     ("kickoff", "project_initializer"),
     ("parts specialist", "bom_generator"),
@@ -464,4 +466,5 @@ _HANDLERS = {
     "conversational": conversational,
     "circuit_inspector": circuit_inspector,
     "datasheet_analyst": datasheet_analyst,
+    "summarizer": summarizer,
 }

@@ -68,6 +68,8 @@ def test_the_configured_graph_has_no_checkpointer_and_draws_every_route() -> Non
         assert (agent, f"{agent}_tools", True) in edges
         assert (f"{agent}_tools", agent, False) in edges
         assert (agent, "__end__", True) in edges
+        assert (agent, "summarize", True) in edges  # only on turns a summary is due
+    assert ("summarize", "__end__", False) in edges
 
 
 def test_the_context_studio_shows_has_a_default_for_every_field() -> None:
