@@ -52,6 +52,7 @@ from nodes.limits import check_message
 from nodes.router import route_intent
 from nodes.specialist import run_specialist
 from nodes.summary import summary_due, summary_every, write_summary
+from nodes.titles import rule_title
 from persistence.store import ArtifactStore, WriteMeta
 from providers.events import event_sink
 from tools.artifacts import build_tools, describe_error
@@ -144,7 +145,7 @@ def build_graph(deps: Deps | None = None) -> OhmGraph:
         summary_every()  # a bad OHM_SUMMARY_EVERY is one clear line before any work
         thread = _thread_id(runtime)
         if thread:
-            title = message_text(messages[0])[:80]
+            title = rule_title(message_text(messages[0]))
             store = await store_of(deps)
             if not store.thread_is_known(thread, ctx.project, title):
                 # The store is synchronous; keep it off the event loop (the dev server checks).
