@@ -16,10 +16,13 @@ import json
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal
+
+import pytest
 
 # --------------------------------------------------------------------- write table
 
@@ -251,3 +254,22 @@ def _handler(server: ModelServer) -> type[BaseHTTPRequestHandler]:
                     return
 
     return Handler
+
+
+@contextmanager
+def serving(monkeypatch: pytest.MonkeyPatch, key: str, **env: str) -> Iterator[ModelServer]:
+    """A scripted server with Ohm pointed at it: one key, no key waits, no local router
+    (every message reaches the model) and the offline simulator off; ``env`` sets more."""
+    from providers.factory import reset_factory
+
+    with ModelServer() as srv:
+        monkeypatch.setenv("BYTEZ_API_KEY_1", key)
+        monkeypatch.setenv("OHM_BASE_URL", srv.base_url)
+        monkeypatch.setenv("OHM_KEY_WAIT_S", "0")
+        monkeypatch.setenv("OHM_ROUTER", "off")
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        monkeypatch.delenv("OHM_OFFLINE", raising=False)
+        reset_factory()
+        yield srv
+        reset_factory()

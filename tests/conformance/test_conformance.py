@@ -31,6 +31,7 @@ from .server import (
     ToolCall,
     cut_call,
     events,
+    serving,
     write_call,
     wrong_field_call,
 )
@@ -44,15 +45,8 @@ CODE = "#include <Arduino.h>\n\nvoid setup() {\n  Serial.begin(115200);\n}\n\nvo
 
 @pytest.fixture
 def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[ModelServer]:
-    with ModelServer() as srv:
-        monkeypatch.setenv("BYTEZ_API_KEY_1", KEY)
-        monkeypatch.setenv("OHM_BASE_URL", srv.base_url)
-        monkeypatch.setenv("OHM_KEY_WAIT_S", "0")
-        monkeypatch.setenv("OHM_ROUTER", "off")
-        monkeypatch.delenv("OHM_OFFLINE", raising=False)
-        reset_factory()
+    with serving(monkeypatch, KEY) as srv:
         yield srv
-        reset_factory()
 
 
 @dataclass

@@ -10,9 +10,8 @@ import pytest
 
 from graph.assembly_line import AssemblyLine
 from nodes.summary import SUMMARY_INTRO, SUMMARY_TYPE
-from providers.factory import reset_factory
 from providers.offline.summary import NOTE
-from tests.conformance.server import Answer, ModelServer
+from tests.conformance.server import Answer, ModelServer, serving
 
 pytestmark = [pytest.mark.integration, pytest.mark.allow_hosts(["127.0.0.1"])]
 
@@ -25,16 +24,8 @@ SUMMARY = (
 
 @pytest.fixture
 def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[ModelServer]:
-    with ModelServer() as srv:
-        monkeypatch.setenv("BYTEZ_API_KEY_1", KEY)
-        monkeypatch.setenv("OHM_BASE_URL", srv.base_url)
-        monkeypatch.setenv("OHM_KEY_WAIT_S", "0")
-        monkeypatch.setenv("OHM_ROUTER", "off")
-        monkeypatch.setenv("OHM_SUMMARY_EVERY", "2")
-        monkeypatch.delenv("OHM_OFFLINE", raising=False)
-        reset_factory()
+    with serving(monkeypatch, KEY, OHM_SUMMARY_EVERY="2") as srv:
         yield srv
-        reset_factory()
 
 
 def system_of(body: dict[str, object]) -> str:
