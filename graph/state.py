@@ -16,9 +16,14 @@ as the starting point, so they keep working.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
-from langchain_core.messages import AnyMessage, convert_to_messages
+from langchain_core.messages import (
+    AnyMessage,
+    BaseMessageChunk,
+    RemoveMessage,
+    convert_to_messages,
+)
 from langgraph.channels import DeltaChannel
 from langgraph.graph.message import add_messages
 from typing_extensions import TypedDict
@@ -34,14 +39,34 @@ def append_messages(current: list[AnyMessage], writes: Sequence[Any]) -> list[An
 
     A message without an id gets one from its position in the conversation, not a random
     one: the list is rebuilt from the stored writes on every load, and the ids must come
-    out the same each time (and in every batching of the same writes)."""
+    out the same each time (and in every batching of the same writes).
+
+    Every load of a checkpoint folds all of the thread's writes, so the common case (new
+    messages and replacements by id) keeps one id index for the whole fold instead of
+    rebuilding it per write as ``add_messages`` does, which made a load grow with the
+    square of the thread's length. A write with a removal or a message chunk goes through
+    ``add_messages`` itself."""
     out = list(current)
+    index: dict[str, int] | None = None
     for write in writes:
         batch = convert_to_messages(write if isinstance(write, list) else [write])
         for i, m in enumerate(batch):
             if m.id is None:
                 m.id = f"ohm-msg-{len(out) + i}"
-        out = add_messages(out, batch)  # type: ignore[assignment,arg-type]
+        if index is None and all(m.id is not None for m in out):
+            index = {cast(str, m.id): i for i, m in enumerate(out)}
+        if index is None or any(isinstance(m, RemoveMessage | BaseMessageChunk) for m in batch):
+            out = add_messages(out, batch)  # type: ignore[assignment,arg-type]
+            index = None
+            continue
+        for m in cast(list[AnyMessage], batch):
+            key = cast(str, m.id)
+            pos = index.get(key)
+            if pos is None:
+                index[key] = len(out)
+                out.append(m)
+            else:
+                out[pos] = m
     return out
 
 

@@ -108,11 +108,8 @@ class ThreadLeases:
     @contextlib.contextmanager
     def _write(self) -> Iterator[Connection]:
         """A short write transaction; on SQLite it takes the write lock at BEGIN."""
-        with self.store.engine.connect() as conn:
-            if self.store.engine.dialect.name == "sqlite":
-                conn.info["ohm_write"] = True
-            with conn.begin():
-                yield conn
+        with self.store.write_connection() as conn:
+            yield conn
 
     def _statement(self, name: str) -> Any:
         stmt = self._statements.get(name)

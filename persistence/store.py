@@ -11,14 +11,16 @@ from __future__ import annotations
 import json
 import os
 import re
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, func, select
+from sqlalchemy import Connection, Engine, bindparam, create_engine, event, func, select
 from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -221,6 +223,52 @@ def _version_view(av: ArtifactVersion, art: Artifact) -> VersionView:
     )
 
 
+_VERSION_COLUMNS = (
+    "id", "version", "content", "language", "deleted", "merge_strategy", "agent",
+    "thread_id", "tool_call_id", "run_id", "checkpoint_id", "created_at", "findings",
+)  # fmt: skip
+
+
+@cache
+def _latest_statement() -> Any:
+    """The newest version of each artifact of one project (``:project``), by type then path."""
+    av, art = ArtifactVersion.__table__.c, Artifact.__table__.c
+    newest = (
+        select(av.artifact_id, func.max(av.version).label("v"))
+        .join(Artifact.__table__, art.id == av.artifact_id)
+        .where(art.project_id == bindparam("project"))
+        .group_by(av.artifact_id)
+        .subquery()
+    )
+    return (
+        select(*(av[name] for name in _VERSION_COLUMNS), art.project_id, art.type, art.path)
+        .join(Artifact.__table__, art.id == av.artifact_id)
+        .join(newest, (newest.c.artifact_id == av.artifact_id) & (newest.c.v == av.version))
+        .order_by(art.type, art.path)
+    )
+
+
+def _row_view(r: Any) -> VersionView:
+    return VersionView(
+        id=r.id,
+        project_id=r.project_id,
+        type=r.type,
+        path=r.path,
+        version=r.version,
+        content=r.content,
+        language=r.language,
+        deleted=bool(r.deleted),
+        merge_strategy=r.merge_strategy,
+        agent=r.agent,
+        thread_id=r.thread_id,
+        tool_call_id=r.tool_call_id,
+        run_id=r.run_id,
+        checkpoint_id=r.checkpoint_id,
+        created_at=_aware(r.created_at),
+        findings=json.loads(r.findings) if r.findings else [],
+    )
+
+
 # --------------------------------------------------------------------------- store
 
 
@@ -237,6 +285,10 @@ class ArtifactStore:
         if self._is_sqlite:
             self._configure_sqlite(self.engine)
         self._session = sessionmaker(self.engine, expire_on_commit=False)
+        # SQLite has one writer at a time. Within this process, writers queue on this lock
+        # instead of in SQLite's busy handler, which sleeps in growing steps (up to 100 ms)
+        # and wakes in no fair order; other processes still meet the busy timeout.
+        self._write_lock = threading.RLock()
         # Threads this process knows to exist: (project, has a title, current agent). A
         # turn then skips the write that would only confirm what is already there.
         self._known: dict[str, tuple[str, bool, str | None]] = {}
@@ -295,11 +347,24 @@ class ArtifactStore:
             with self._session.begin() as s:
                 yield s
             return
-        with self.engine.connect() as conn:
+        with self.write_connection() as conn, Session(bind=conn, expire_on_commit=False) as s:
+            yield s
+            s.flush()
+
+    @contextmanager
+    def write_connection(self) -> Iterator[Connection]:
+        """A connection in a write transaction (committed at the end, rolled back on error).
+
+        On SQLite the transaction takes the database's write lock at ``BEGIN`` and this
+        process's writers take turns on an in-process lock first."""
+        if not self._is_sqlite:
+            with self.engine.begin() as conn:
+                yield conn
+            return
+        with self._write_lock, self.engine.connect() as conn:
             conn.info["ohm_write"] = True
-            with conn.begin(), Session(bind=conn, expire_on_commit=False) as s:
-                yield s
-                s.flush()
+            with conn.begin():
+                yield conn
 
     # ----------------------------------------------------------------- projects
 
@@ -585,25 +650,14 @@ class ArtifactStore:
         )
 
     def list_latest(self, project_id: str, *, include_deleted: bool = False) -> list[VersionView]:
-        """The newest version of each artifact in the project, by type then path."""
-        newest = (
-            select(ArtifactVersion.artifact_id, func.max(ArtifactVersion.version).label("v"))
-            .group_by(ArtifactVersion.artifact_id)
-            .subquery()
-        )
-        with self._read() as s:
-            rows = s.execute(
-                select(ArtifactVersion, Artifact)
-                .join(Artifact)
-                .join(
-                    newest,
-                    (newest.c.artifact_id == ArtifactVersion.artifact_id)
-                    & (newest.c.v == ArtifactVersion.version),
-                )
-                .where(Artifact.project_id == project_id)
-                .order_by(Artifact.type, Artifact.path)
-            ).all()
-            views = [_version_view(v, a) for v, a in rows]
+        """The newest version of each artifact in the project, by type then path.
+
+        Every specialist step reads this, so it runs as one Core statement, built once,
+        on a plain connection: the ORM session and entity loading cost several times the
+        query itself."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(_latest_statement(), {"project": project_id}).all()
+        views = [_row_view(r) for r in rows]
         return views if include_deleted else [v for v in views if not v.deleted]
 
     def list_as_of(

@@ -11,11 +11,16 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 import httpx2
 from langchain_core.language_models import LanguageModelInput
+from langchain_core.messages import AIMessage, AIMessageChunk
+from langchain_core.runnables import RunnableConfig
+from langchain_core.utils.function_calling import convert_to_json_schema
 from langchain_openai import ChatOpenAI
 
 from nodes.agents import AgentSpec
@@ -95,6 +100,28 @@ class ProviderSettings:
 _PLAIN_JSON_FIELDS = ("messages", "tools")
 
 
+@cache
+def _json_schema(schema: type) -> dict[str, Any]:
+    return convert_to_json_schema(schema)
+
+
+def _schema_once(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """``kwargs`` with a structured-output schema class replaced by its JSON Schema.
+
+    ``with_structured_output`` passes the pydantic class along for tracing metadata, and
+    LangChain converts it to JSON Schema again on every call (about 0.5 ms for the
+    classifier's small model here, once per routed turn). The conversion of a class does
+    not change, so it is done once; LangChain's own conversion of the dict is a no-op."""
+    fmt = kwargs.get("ls_structured_output_format")
+    if isinstance(fmt, dict) and isinstance(fmt.get("schema"), type):
+        try:
+            schema = _json_schema(fmt["schema"])
+        except (TypeError, ValueError):
+            return kwargs
+        kwargs = {**kwargs, "ls_structured_output_format": {**fmt, "schema": schema}}
+    return kwargs
+
+
 class OhmChatOpenAI(ChatOpenAI):
     """``ChatOpenAI`` whose chat-completion requests skip the SDK's body transform.
 
@@ -102,7 +129,49 @@ class OhmChatOpenAI(ChatOpenAI):
     the JSON body as it is: the bytes on the wire are the same as without this class
     (tests/unit/test_factory_body.py compares them). Structured-output requests that use
     ``response_format`` and the Responses API keep the SDK's own path, since the SDK
-    reads their tools back to parse the answer."""
+    reads their tools back to parse the answer. A structured-output schema is turned into
+    JSON Schema once per class instead of on every call (``_schema_once``)."""
+
+    def invoke(
+        self,
+        input: LanguageModelInput,
+        config: RunnableConfig | None = None,
+        *,
+        stop: list[str] | None = None,
+        **kwargs: Any,
+    ) -> AIMessage:
+        return super().invoke(input, config, stop=stop, **_schema_once(kwargs))
+
+    async def ainvoke(
+        self,
+        input: LanguageModelInput,
+        config: RunnableConfig | None = None,
+        *,
+        stop: list[str] | None = None,
+        **kwargs: Any,
+    ) -> AIMessage:
+        return await super().ainvoke(input, config, stop=stop, **_schema_once(kwargs))
+
+    def stream(
+        self,
+        input: LanguageModelInput,
+        config: RunnableConfig | None = None,
+        *,
+        stop: list[str] | None = None,
+        **kwargs: Any,
+    ) -> Iterator[AIMessageChunk]:
+        yield from super().stream(input, config, stop=stop, **_schema_once(kwargs))
+
+    async def astream(
+        self,
+        input: LanguageModelInput,
+        config: RunnableConfig | None = None,
+        *,
+        stop: list[str] | None = None,
+        **kwargs: Any,
+    ) -> AsyncIterator[AIMessageChunk]:
+        async for chunk in super().astream(input, config, stop=stop, **_schema_once(kwargs)):
+            yield chunk
 
     def _get_request_payload(
         self, input_: LanguageModelInput, *, stop: list[str] | None = None, **kwargs: Any

@@ -58,6 +58,10 @@ class _Attempts:
 
 PLACEHOLDER_AUTH = "Bearer set-by-ohm-key-pool"
 
+CONNECTION_LIMITS = httpx2.Limits(max_connections=1000, max_keepalive_connections=100)
+"""The OpenAI SDK's own defaults. httpx's (100 connections, 20 kept open) would close and
+reopen a connection for most requests once more than 20 turns wait on the model at once."""
+
 
 def _authorize(request: httpx2.Request, lease: Lease) -> None:
     request.headers["Authorization"] = f"Bearer {lease.key.reveal()}"
@@ -240,7 +244,7 @@ class RotatingTransport(httpx2.BaseTransport):
 
     def __init__(self, pool: KeyPool, inner: httpx2.BaseTransport | None = None) -> None:
         self.pool = pool
-        self.inner = inner or httpx2.HTTPTransport()
+        self.inner = inner or httpx2.HTTPTransport(limits=CONNECTION_LIMITS)
 
     def handle_request(self, request: httpx2.Request) -> httpx2.Response:
         tries = _Attempts(len(self.pool))
@@ -349,7 +353,7 @@ class AsyncRotatingTransport(httpx2.AsyncBaseTransport):
 
     def __init__(self, pool: KeyPool, inner: httpx2.AsyncBaseTransport | None = None) -> None:
         self.pool = pool
-        self.inner = inner or httpx2.AsyncHTTPTransport()
+        self.inner = inner or httpx2.AsyncHTTPTransport(limits=CONNECTION_LIMITS)
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
         tries = _Attempts(len(self.pool))

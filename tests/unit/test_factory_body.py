@@ -111,3 +111,38 @@ def test_transform_skipped_only_where_the_sdk_does_not_read_the_body_back() -> N
     assert payload["messages"] == [] and len(payload["extra_body"]["messages"]) == 2
     schema = model._get_request_payload(CONVERSATION[:2], response_format=Decision)
     assert len(schema["messages"]) == 2 and "messages" not in (schema.get("extra_body") or {})
+
+
+async def test_structured_output_schema_is_converted_once_per_class(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from langchain_core.language_models import chat_models
+
+    import providers.factory as factory
+
+    class Verdict(BaseModel):
+        """Pass or fail."""
+
+        ok: bool = Field(description="True when it passes")
+
+    converted: list[Any] = []
+    real = chat_models.convert_to_json_schema
+
+    def counting(schema: Any, **kw: Any) -> dict[str, Any]:
+        converted.append(schema)
+        return real(schema, **kw)
+
+    monkeypatch.setattr(chat_models, "convert_to_json_schema", counting)
+    monkeypatch.setattr(factory, "convert_to_json_schema", counting)
+    factory._json_schema.cache_clear()
+    bodies: list[dict[str, Any]] = []
+    chooser = _model(OhmChatOpenAI, bodies).with_structured_output(
+        Verdict, method="function_calling", include_raw=True
+    )
+    for _ in range(3):
+        await chooser.ainvoke(CONVERSATION[:2])
+    # The class itself is converted once; every call then hands LangChain the dict.
+    assert [s for s in converted if s is Verdict] == [Verdict]
+    assert all(isinstance(s, dict) for s in converted if s is not Verdict)
+    assert len(bodies) == 3
+    assert bodies[2]["tools"][0]["function"]["parameters"]["properties"]["ok"]["type"] == "boolean"
