@@ -9,7 +9,8 @@ structured output by function calling) → a conditional edge → one specialist
 its real graph through ``AssemblyLine`` with one Bytez-style key against the same server:
 entry, classify, the conversational specialist with its tools bound, the key pool, the
 artifact store and the thread lease. Every timed turn is a routed turn (classify, then a
-specialist: two model calls in both; Ohm's local router is off for this); Ohm's threads
+specialist: two model calls in both; Ohm's local router and its running summary are off
+for this, except in one row that measures the summary's cost); Ohm's threads
 get their kickoff turn before the clock starts.
 
 Measured, in rotating order each round: turns per second with 1, 10 and 50 concurrent
@@ -136,8 +137,8 @@ class Bare:
 
 
 class Ohm:
-    def __init__(self, base_url: str, data_dir: Path) -> None:
-        self.base_url, self.data_dir = base_url, data_dir
+    def __init__(self, base_url: str, data_dir: Path, summary: bool = False) -> None:
+        self.base_url, self.data_dir, self.summary = base_url, data_dir, summary
 
     async def __aenter__(self) -> Ohm:
         from graph.assembly_line import AssemblyLine
@@ -151,6 +152,9 @@ class Ohm:
         # graph's classify node does. (With the local router on, clear messages skip that
         # call; bench/router_bench.py measures how many.)
         os.environ["OHM_ROUTER"] = "off"
+        # Likewise the running summary: one more model call every fourth turn, which the
+        # bare graph does not make. The "summary" row measures Ohm with it on (the default).
+        os.environ["OHM_SUMMARY_EVERY"] = "4" if self.summary else "0"
         reset_factory()
         self.line = AssemblyLine(data_dir=self.data_dir)
         await self.line.open()
@@ -200,6 +204,12 @@ async def _concurrent(
     return await throughput(make, base_url, tmp, threads, streamed)
 
 
+async def _summarising(base_url: str, threads: int, make: Runner, tmp: Path) -> float:
+    """Ohm with its running summary on (the bare graph has none: it runs as usual)."""
+    runner: Runner = partial(Ohm, summary=True) if make is Ohm else make
+    return await throughput(runner, base_url, tmp, threads)
+
+
 async def per_turn(
     make: Runner, base_url: str, tmp: Path, turns: int, streamed: bool = False
 ) -> float:
@@ -237,6 +247,9 @@ async def measure(port: int, rounds: int, thread_counts: list[int], turns: int) 
             top = max(thread_counts)
             cases.append(
                 (f"{top} threads, 200 ms, streamed", partial(_concurrent, slow, top, streamed=True))
+            )
+            cases.append(
+                (f"{top} threads, 200 ms, summary every 4 turns", partial(_summarising, slow, top))
             )
             cases.append(
                 (
@@ -316,7 +329,9 @@ def main() -> None:
         "`bench/fake_openai.py` in its own process; the bare graph (classify → conditional "
         "edge → one specialist, `AsyncSqliteSaver`, plain `add_messages`) is built by the "
         "script. Every timed turn is routed: a classification and a specialist call (Ohm's "
-        "local router is off here, so both make the same two model calls). "
+        "local router is off here, so both make the same two model calls; so is Ohm's "
+        "running summary, one more model call every fourth turn, except in the row marked "
+        "*summary*, which is for information). "
         "*turns/s*: concurrent threads of 3 turns each, the server taking 200 ms per "
         "request (higher is better; a ratio ≥ 1 means Ohm is at least as fast). Rows without "
         "*streamed* call Ohm's `achat` and the bare graph's `ainvoke` (answers in one piece); "
