@@ -134,8 +134,16 @@ def projects_delete(
     guard(run)
 
 
-def threads(project: ProjectOpt = DEFAULT_PROJECT, json_mode: JsonOpt = False) -> None:
-    """List a project's threads."""
+threads_app = typer.Typer(help="List a project's threads, or rename one.")
+
+
+@threads_app.callback(invoke_without_command=True)
+def threads(
+    ctx: typer.Context, project: ProjectOpt = DEFAULT_PROJECT, json_mode: JsonOpt = False
+) -> None:
+    """List a project's threads (or use a subcommand)."""
+    if ctx.invoked_subcommand is not None:
+        return
 
     def run() -> None:
         from .driver import open_store
@@ -166,5 +174,26 @@ def threads(project: ProjectOpt = DEFAULT_PROJECT, json_mode: JsonOpt = False) -
                 t.updated_at.strftime("%Y-%m-%d %H:%M"),
             )
         out.print(table)
+
+    guard(run)
+
+
+@threads_app.command("rename")
+def threads_rename(
+    thread: Annotated[str, typer.Argument(help="Thread id or a unique prefix.")],
+    title: Annotated[str, typer.Argument(help="The thread's new title (1-200 characters).")],
+    project: ProjectOpt = DEFAULT_PROJECT,
+) -> None:
+    """Give a thread your own title; automatic titles never replace it."""
+
+    def run() -> None:
+        from .driver import open_store
+        from .ids import resolve_thread
+        from .render import out, safe
+
+        store = open_store()
+        store.get_project(project)
+        renamed = store.rename_thread(resolve_thread(store, thread, project).id, title)
+        out.print(f"renamed thread {renamed.id} to {safe(renamed.title)}")
 
     guard(run)

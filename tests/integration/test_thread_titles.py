@@ -142,6 +142,14 @@ def test_model_titles_show_in_threads_projects_and_the_dashboard(
     assert page.status_code == 200 and "Soil logger on AA cells" in page.text
     assert listing.status_code == 200 and "Soil logger on AA cells" in listing.text
 
+    # The user's own name replaces it everywhere.
+    renamed = runner.invoke(app, ["--no-color", "threads", "rename", "s", "Balcony   logger"])
+    assert renamed.exit_code == 0 and "renamed thread s to Balcony logger" in renamed.stdout
+    listed = runner.invoke(app, ["--no-color", "threads", "--json"])
+    assert [t["title"] for t in json.loads(listed.stdout)] == ["Balcony logger"]
+    bad = runner.invoke(app, ["--no-color", "threads", "rename", "nosuch", "x"])
+    assert bad.exit_code != 0 and "unknown thread 'nosuch'" in bad.stderr
+
 
 def test_offline_the_rule_title_stays(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("OHM_")}
