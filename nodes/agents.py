@@ -129,7 +129,7 @@ AGENTS: dict[str, AgentSpec] = {
         # Not a specialist: rewrites the running summary every few turns (nodes/summary.py).
         AgentSpec("summarizer", "Conversation summary", _FLASH, 0.0, 1200, ()),
         # Not a specialist: names a thread once, after its first exchange (nodes/titles.py).
-        AgentSpec("titler", "Thread title", _FLASH, 0.2, 100, ()),
+        AgentSpec("titler", "Thread title", _FLASH, 0.2, 200, ()),
     )
 }
 
