@@ -30,7 +30,7 @@ from .demo_cli import DEMO_SCRIPT, demo
 from .history_cli import history, replay, resume
 from .keys_cli import keys
 from .parts_cli import parts_app
-from .projects_cli import projects_app, threads
+from .projects_cli import projects_app, threads_app
 from .route_cli import route_command
 from .serve_cli import serve_command
 
@@ -131,7 +131,6 @@ def _root(
 # In the order `ohm --help` lists them.
 app.command()(ask)
 app.command()(chat)
-app.command()(threads)
 app.command()(history)
 app.command()(replay)
 app.command()(resume)
@@ -139,6 +138,7 @@ app.command()(demo)
 app.command()(keys)
 app.command("serve")(serve_command)
 app.command("route")(route_command)
+app.add_typer(threads_app, name="threads")
 app.add_typer(projects_app, name="projects")
 app.add_typer(artifacts_app, name="artifacts")
 app.add_typer(parts_app, name="parts")

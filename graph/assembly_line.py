@@ -26,14 +26,16 @@ from contextlib import AsyncExitStack, aclosing
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from langchain_core.messages import HumanMessage
+from langchain_core.messages import AIMessage, HumanMessage
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import BaseCheckpointSaver
 
 from nodes.agents import resolve_agent
 from nodes.attachments import ATTACHMENTS_KEY, prepare_files, save_attachments
+from nodes.classifier import message_text
 from nodes.deps import Deps, default_deps
 from nodes.limits import check_message
+from nodes.titles import TITLE_TIMEOUT_S, model_title, rule_title
 from persistence.checkpoints import open_async_saver
 from persistence.leases import LeaseLost, ThreadBusy, ThreadLeases
 from persistence.store import (
@@ -92,6 +94,8 @@ class AssemblyLine(TimeTravel):
         self._open_lock: asyncio.Lock | None = None
         self._loop_thread: _LoopThread | None = None
         self._leases: ThreadLeases | None = None
+        self._run_deps: Deps | None = None
+        self._titles: set[asyncio.Task[None]] = set()
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -106,6 +110,7 @@ class AssemblyLine(TimeTravel):
             return self
         store = self.store
         deps = self._deps or default_deps(lambda: store)
+        self._run_deps = deps
         self._stack = AsyncExitStack()
         saver = self._checkpointer
         if saver is None:
@@ -115,6 +120,7 @@ class AssemblyLine(TimeTravel):
         return self
 
     async def aclose(self) -> None:
+        await self._finish_titles()
         if self._stack is not None:
             await self._stack.aclose()
             self._stack = None
@@ -165,14 +171,65 @@ class AssemblyLine(TimeTravel):
             temperatures=dict(temperatures or {}),
         )
 
-    async def _check_thread(self, project: str, thread_id: str) -> None:
+    async def _check_thread(self, project: str, thread_id: str) -> bool:
+        """Refuse a thread of another project; True when the thread has no title yet (it
+        is new, or was created empty), so this turn may be its first exchange."""
         validate_project_id(project)
         validate_thread_id(thread_id)
-        owner = self.store.known_thread_project(thread_id) or await asyncio.to_thread(
-            self.store.thread_project, thread_id
-        )
+        if self.store.thread_is_known(thread_id, project, title="?"):
+            return False  # this process saw it, in this project, with a title
+        owner = self.store.known_thread_project(thread_id)
+        untitled = True
+        if owner is None:
+            found = await asyncio.to_thread(self.store.find_thread, thread_id)
+            owner = found.project_id if found else None
+            untitled = found is None or not found.title
         if owner is not None and owner != project:
             raise StoreError(f"thread {thread_id!r} belongs to project {owner!r}, not {project!r}")
+        return untitled
+
+    # --------------------------------------------------------------------- titles
+
+    def _start_title(self, thread_id: str, ctx: OhmContext) -> None:
+        """Ask the titler for a better title of a thread that just had its first
+        exchange, in the background: the turn is already over when this runs."""
+        deps = self._run_deps
+        if deps is None or deps.offline():
+            return  # offline the rule title stays (no simulated call)
+        task = asyncio.create_task(self._title(thread_id, ctx, deps), name=f"ohm-title-{thread_id}")
+        self._titles.add(task)
+        task.add_done_callback(self._titles.discard)
+
+    async def _title(self, thread_id: str, ctx: OhmContext, deps: Deps) -> None:
+        try:
+            state = await self.graph.aget_state({"configurable": {"thread_id": thread_id}})
+            messages = list(state.values.get("messages") or [])
+            users = [m for m in messages if isinstance(m, HumanMessage)]
+            replies = [m for m in messages if isinstance(m, AIMessage) and not m.tool_calls]
+            if len(users) != 1 or not replies:
+                return  # not the first exchange (or it has no reply to go by)
+            first, reply = message_text(users[0]), message_text(replies[-1])
+            title = await model_title(deps, first, reply, ctx.models, ctx.temperatures)
+            if title:
+                rule = rule_title(first)
+                await asyncio.to_thread(self.store.retitle_thread, thread_id, rule, title)
+        except Exception as exc:  # a title is never worth a failure anywhere
+            log.warning("the thread title was not changed: %s", type(exc).__name__)
+
+    async def _finish_titles(self, timeout_s: float = TITLE_TIMEOUT_S) -> None:
+        """Let titles being made finish (a short wait at most), then give up on them."""
+        pending = [t for t in self._titles if not t.done()]
+        if not pending:
+            return
+        _, late = await asyncio.wait(pending, timeout=timeout_s)
+        for task in late:
+            task.cancel()
+        if late:
+            await asyncio.gather(*late, return_exceptions=True)
+
+    async def awaiting_titles(self) -> None:
+        """Wait until the titles started so far are written (or have failed)."""
+        await self._finish_titles()
 
     async def astream(
         self,
@@ -202,7 +259,7 @@ class AssemblyLine(TimeTravel):
         files = await asyncio.to_thread(prepare_files, attachments) if attachments else []
         await self.open()
         thread_id = thread or uuid.uuid4().hex[:12]
-        await self._check_thread(project, thread_id)
+        untitled = await self._check_thread(project, thread_id)
         ctx = self._context(project, thread_id, agent, models, temperatures)
 
         async def turn() -> AsyncIterator[OhmEvent]:
@@ -214,6 +271,8 @@ class AssemblyLine(TimeTravel):
                 human.additional_kwargs[ATTACHMENTS_KEY] = refs
             yield TurnStarted(project=project, thread_id=thread_id, message=message)
             async for ev in self._run({"messages": [human]}, self._config(thread_id), ctx, deltas):
+                if untitled and isinstance(ev, TurnFinished):
+                    self._start_title(thread_id, ctx)
                 yield ev
 
         async for ev in self._leased(thread_id, wait, turn):

@@ -234,7 +234,16 @@ def build_graph(deps: Deps | None = None) -> OhmGraph:
             checkpoint_id=info.checkpoint_id if info else None,
         )
         with provider_events(runtime):
-            await write_summary(deps, dict(state), ctx.project, ctx.models, ctx.temperatures, meta)
+            await write_summary(
+                deps,
+                dict(state),
+                ctx.project,
+                ctx.models,
+                ctx.temperatures,
+                meta,
+                as_of=ctx.as_of,
+                as_of_lineage=ctx.as_of_lineage,
+            )
         return {}
 
     builder.add_node(SUMMARIZE, summarize)

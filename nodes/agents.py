@@ -30,6 +30,7 @@ AgentName = Literal[
     "circuit_inspector",
     "datasheet_analyst",
     "summarizer",
+    "titler",
 ]
 SPECIALISTS: tuple[str, ...] = (
     "project_initializer",
@@ -127,6 +128,8 @@ AGENTS: dict[str, AgentSpec] = {
         AgentSpec("datasheet_analyst", "Datasheet", _SONNET, 0.1, 4000, DATASHEET_TOOLS),
         # Not a specialist: rewrites the running summary every few turns (nodes/summary.py).
         AgentSpec("summarizer", "Conversation summary", _FLASH, 0.0, 1200, ()),
+        # Not a specialist: names a thread once, after its first exchange (nodes/titles.py).
+        AgentSpec("titler", "Thread title", _FLASH, 0.2, 200, ()),
     )
 }
 

@@ -22,12 +22,19 @@ ModelProvider = Callable[[AgentSpec], BaseChatModel]
 StoreProvider = Callable[[], ArtifactStore]
 
 
+def _online() -> bool:
+    return False
+
+
 @dataclass(frozen=True)
 class Deps:
     models: ModelProvider
     store: StoreProvider
     checker: Checker | None = None
     project_checker: ProjectChecker | None = None
+    offline: Callable[[], bool] = _online
+    """True when ``models`` answer from the offline simulator: calls that only make
+    things nicer (a thread's model title) are then skipped."""
 
 
 @cache
@@ -39,6 +46,12 @@ def default_models(spec: AgentSpec) -> BaseChatModel:
     from providers.factory import get_factory
 
     return get_factory().chat_model(spec)
+
+
+def _factory_offline() -> bool:
+    from providers.factory import get_factory
+
+    return get_factory().offline
 
 
 def _checks_after_write(
@@ -65,4 +78,5 @@ def default_deps(store: StoreProvider | None = None) -> Deps:
         store=store or _default_store,
         checker=_checks_after_write,
         project_checker=_project_checks,
+        offline=_factory_offline,
     )

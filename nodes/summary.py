@@ -18,7 +18,8 @@ from typing import Any
 
 from langchain_core.messages import AIMessage, AnyMessage, HumanMessage, SystemMessage
 
-from persistence.store import VersionView, WriteMeta
+from persistence.store import VersionView, WriteMeta, parse_as_of
+from persistence.visibility import context_cut
 from providers.answers import scrub_text
 
 from .agents import ConfigError, agent_spec
@@ -144,13 +145,23 @@ async def write_summary(
     models: dict[str, str] | None,
     temperatures: dict[str, float] | None,
     meta: WriteMeta,
+    as_of: str | None = None,
+    as_of_lineage: list[str] | None = None,
 ) -> VersionView | None:
-    """Rewrite the summary with one model call; None (and a warning) when it fails."""
+    """Rewrite the summary with one model call; None (and a warning) when it fails.
+
+    A replayed or forked turn (``as_of`` and ``as_of_lineage`` set, as for the
+    specialists) starts from the summary and artifacts visible at its checkpoint, not from
+    the latest ones, which may belong to another branch or to later turns."""
     try:
 
         def prepare() -> tuple[Any, str, str]:
             spec = agent_spec(SUMMARIZER, models, temperatures)
-            versions = deps.store().list_latest(project)
+            cut = context_cut(parse_as_of(as_of), meta.thread_id, as_of_lineage)
+            st = deps.store()
+            versions = (
+                st.list_latest(project) if cut is None else st.visible_at(project, cut, meta.run_id)
+            )
             request = summary_request(list(state.get("messages") or []), versions)
             return deps.models(spec), spec.prompt, request
 

@@ -140,6 +140,9 @@ class ProjectView:
     updated_at: datetime
     thread_count: int = 0
     artifact_count: int = 0
+    latest_thread: str | None = None
+    """The thread with the newest activity, and its title ("" when it has none)."""
+    latest_title: str = ""
 
 
 @dataclass(frozen=True)
@@ -428,6 +431,12 @@ class ArtifactStore:
     def _project_view(s: Session, p: Project) -> ProjectView:
         threads = s.scalar(select(func.count()).where(Thread.project_id == p.id)) or 0
         arts = s.scalar(select(func.count()).where(Artifact.project_id == p.id)) or 0
+        latest = s.execute(
+            select(Thread.id, Thread.title)
+            .where(Thread.project_id == p.id)
+            .order_by(Thread.updated_at.desc(), Thread.id)
+            .limit(1)
+        ).first()
         return ProjectView(
             id=p.id,
             name=p.name,
@@ -435,6 +444,8 @@ class ArtifactStore:
             updated_at=_aware(p.updated_at),
             thread_count=threads,
             artifact_count=arts,
+            latest_thread=latest[0] if latest else None,
+            latest_title=latest[1] if latest else "",
         )
 
     # ------------------------------------------------------------------ threads
@@ -459,6 +470,32 @@ class ArtifactStore:
             elif title and not t.title:
                 t.title = title[:200]
             self._known[t.id] = (t.project_id, bool(t.title), t.current_agent)
+            return _thread_view(t)
+
+    def retitle_thread(self, thread_id: str, expected: str, title: str) -> bool:
+        """Give the thread ``title`` if its title is still ``expected`` (the one it was
+        given automatically); False, and no change, when someone renamed it meanwhile."""
+        title = title.strip()[:200]
+        if not title:
+            return False
+        with self.transaction() as s:
+            t = s.get(Thread, thread_id)
+            if t is None or t.title != expected:
+                return False
+            t.title = title
+            return True
+
+    def rename_thread(self, thread_id: str, title: str) -> ThreadView:
+        """The user's own name for a thread; automatic titles never replace it."""
+        title = " ".join(title.split())
+        if not title or len(title) > 200:
+            raise StoreError("a thread title must be 1-200 characters")
+        with self.transaction() as s:
+            t = s.get(Thread, thread_id)
+            if t is None:
+                raise NotFoundError(f"unknown thread {thread_id!r}")
+            t.title = title
+            self._known[t.id] = (t.project_id, True, t.current_agent)
             return _thread_view(t)
 
     def thread_is_known(self, thread_id: str, project_id: str, title: str = "") -> bool:

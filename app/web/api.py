@@ -96,6 +96,10 @@ class ThreadOut(BaseModel):
         return cls(**t.__dict__)
 
 
+class ThreadRename(BaseModel):
+    title: str = Field(min_length=1, max_length=200)
+
+
 class ThreadIn(BaseModel):
     id: str | None = Field(default=None, description="Leave empty for a new random id.")
 
@@ -335,6 +339,17 @@ async def create_thread(project_id: str, body: ThreadIn, svc: Svc) -> ThreadOut:
 )
 async def get_thread(project_id: str, thread_id: str, svc: Svc) -> ThreadOut:
     return ThreadOut.of(checked_thread(svc.store, project_id, thread_id))
+
+
+@router.patch(
+    "/projects/{project_id}/threads/{thread_id}",
+    response_model=ThreadOut,
+    dependencies=changes,
+    summary="Rename a thread (an automatic title never replaces this name)",
+)
+async def rename_thread(project_id: str, thread_id: str, body: ThreadRename, svc: Svc) -> ThreadOut:
+    checked_thread(svc.store, project_id, thread_id)
+    return ThreadOut.of(svc.store.rename_thread(thread_id, body.title))
 
 
 @router.get(

@@ -92,6 +92,10 @@ class Answer:
     stall_after: int | None = None
     """Stop sending (without closing) after this many events, for ``stall_s``."""
     stall_s: float = 0.0
+    status: int = 200
+    """Anything else: answer with this HTTP status and an error body instead."""
+    wait_s: float = 0.0
+    """Pause before answering at all (streamed or not)."""
 
     def finish_reason(self) -> str:
         return self.finish or ("tool_calls" if self.calls else "stop")
@@ -212,13 +216,19 @@ def _handler(server: ModelServer) -> type[BaseHTTPRequestHandler]:
                 )
             answer = server.next_answer(agent)
             model = str(body.get("model") or "fake")
+            if answer.wait_s:
+                time.sleep(answer.wait_s)
+            if answer.status != 200:
+                error = {"error": answer.text or "Internal Server Error", "output": None}
+                self._json(json.dumps(error).encode(), answer.status)
+                return
             if not body.get("stream") or answer.shape == "json_for_stream":
                 self._json(json.dumps(completion(answer, model)).encode())
                 return
             self._stream(answer, events(answer, model))
 
-        def _json(self, data: bytes) -> None:
-            self.send_response(200)
+        def _json(self, data: bytes, status: int = 200) -> None:
+            self.send_response(status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()

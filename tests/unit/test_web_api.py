@@ -243,8 +243,28 @@ def test_threads_of_another_project_cannot_be_reached(
         "/api/projects/mine/threads/secret/checkpoints/x/fork", json={}, headers=JSON_HEADERS
     )
     assert fork.status_code == 404
+    rename = client.patch(
+        "/api/projects/mine/threads/secret", json={"title": "mine now"}, headers=JSON_HEADERS
+    )
+    assert rename.status_code == 404
     assert store.find_thread("secret").project_id == "theirs"  # type: ignore[union-attr]
+    assert store.get_thread("secret").title == "their plans"
     assert [t.id for t in store.list_threads("mine")] == []
+
+
+def test_a_thread_can_be_renamed_and_keeps_that_name(
+    client: TestClient, store: ArtifactStore
+) -> None:
+    store.ensure_thread("t1", "weather", title="Build a weather station")
+    url = "/api/projects/weather/threads/t1"
+    r = client.patch(url, json={"title": "Roof station"}, headers=JSON_HEADERS)
+    assert r.status_code == 200 and r.json()["title"] == "Roof station"
+    # An automatic title that expected the old one leaves the user's name alone.
+    assert not store.retitle_thread("t1", "Build a weather station", "Weather station")
+    assert client.get(url).json()["title"] == "Roof station"
+    blank = client.patch(url, json={"title": "   "}, headers=JSON_HEADERS)
+    assert blank.status_code == 400 and "1-200 characters" in blank.json()["detail"]
+    assert client.patch(url, json={}, headers=JSON_HEADERS).status_code == 422
 
 
 def test_versions_and_diff(client: TestClient, store: ArtifactStore) -> None:
