@@ -166,6 +166,9 @@ class Ohm:
 
     async def warm(self, thread: str) -> None:
         await self.line.achat("A soil-moisture monitor on an ESP32", thread=thread)
+        # The titler names a new thread in the background after its first exchange; let
+        # that call finish before the clock starts (the bare graph has no titles).
+        await self.line.awaiting_titles()
 
     async def turn(self, thread: str, text: str) -> None:
         await self.line.achat(text, thread=thread)
