@@ -91,6 +91,51 @@ def decision_from_raw(raw: BaseMessage) -> tuple[str, str] | None:
     return text_intent(message_text(raw), tuple(INTENT_TO_AGENT))
 
 
+def bind_decision(model: Any) -> Any:
+    """The model with the decision tool forced: the request ``with_structured_output(
+    IntentDecision, method="function_calling")`` sends, without its parsing chain.
+
+    That chain (with ``include_raw``) wraps the parser in lambdas, an item getter and a
+    fallback, and LangChain inspects the signature of each of them on every call, which
+    cost more CPU than the rest of the routing; ``parse_decision`` does the same parsing
+    directly."""
+    kwargs: dict[str, Any] = {
+        "tool_choice": IntentDecision.__name__,
+        "parallel_tool_calls": False,
+        "ls_structured_output_format": {
+            "kwargs": {"method": "function_calling", "strict": None},
+            "schema": IntentDecision,
+        },
+    }
+    drop = getattr(model, "_filter_disabled_params", None)  # ChatOpenAI's per-model switches
+    if callable(drop):
+        kwargs = drop(**kwargs)
+    return model.bind_tools([IntentDecision], **kwargs)
+
+
+def parse_decision(raw: Any) -> dict[str, Any]:
+    """``{"raw", "parsed", "parsing_error"}`` as ``include_raw=True`` gives them: the
+    first tool call validated as an :class:`IntentDecision`, else None with the reason."""
+    out: dict[str, Any] = {"raw": raw, "parsed": None, "parsing_error": None}
+    if not isinstance(raw, AIMessage):
+        out["parsing_error"] = f"the model answered with {type(raw).__name__}"
+        return out
+    if raw.additional_kwargs.get("refusal"):
+        out["parsing_error"] = f"the model refused: {raw.additional_kwargs['refusal']}"
+        return out
+    if not raw.tool_calls:
+        return out
+    first = raw.tool_calls[0]
+    if first.get("name") != IntentDecision.__name__:
+        out["parsing_error"] = f"the model called {first.get('name')!r}, not the decision tool"
+        return out
+    try:
+        out["parsed"] = IntentDecision.model_validate(first.get("args") or {})
+    except ValidationError as exc:
+        out["parsing_error"] = exc
+    return out
+
+
 async def classify_intent(
     models: ModelProvider,
     messages: list[AnyMessage],
@@ -109,18 +154,12 @@ async def classify_intent(
         return spec.prompt, models(spec)
 
     system, model = await asyncio.to_thread(prepare)
-    chain = derived(
-        "intent",
-        (model,),
-        lambda: model.with_structured_output(
-            IntentDecision, method="function_calling", include_raw=True
-        ),
-    )
+    chain = derived("intent", (model,), lambda: bind_decision(model))
     prompt = [SystemMessage(system), HumanMessage(classifier_input(messages, previous_agent))]
     problem: str
     try:
-        out = await chain.ainvoke(prompt)
-        parsed = out.get("parsed") if isinstance(out, dict) else None
+        out = parse_decision(await chain.ainvoke(prompt))
+        parsed = out.get("parsed")
         if isinstance(parsed, IntentDecision):
             return {
                 "intent": parsed.intent,
@@ -128,7 +167,7 @@ async def classify_intent(
                 "route": "classifier",
                 "route_reason": parsed.reason or f"classified as {parsed.intent}",
             }
-        raw = out.get("raw") if isinstance(out, dict) else None
+        raw = out.get("raw")
         decided = decision_from_raw(raw) if isinstance(raw, BaseMessage) else None
         if decided is not None:
             intent, reason = decided
@@ -138,7 +177,7 @@ async def classify_intent(
                 "route": "classifier",
                 "route_reason": reason or f"classified as {intent} (read from the reply text)",
             }
-        err = out.get("parsing_error") if isinstance(out, dict) else None
+        err = out.get("parsing_error")
         problem = f"unusable classification ({err or 'no intent returned'})"
     except (OutputParserException, ValidationError, ValueError, APIResponseValidationError) as exc:
         problem = f"unusable classification ({type(exc).__name__})"

@@ -146,3 +146,52 @@ async def test_structured_output_schema_is_converted_once_per_class(
     assert all(isinstance(s, dict) for s in converted if s is not Verdict)
     assert len(bodies) == 3
     assert bodies[2]["tools"][0]["function"]["parameters"]["properties"]["ok"]["type"] == "boolean"
+
+
+def _answer(tool_calls: list[dict[str, Any]], content: str | None = None) -> dict[str, Any]:
+    message: dict[str, Any] = {"role": "assistant", "content": content}
+    if tool_calls:
+        message["tool_calls"] = tool_calls
+    return {**REPLY, "choices": [{"index": 0, "message": message, "finish_reason": "stop"}]}
+
+
+def _call(name: str, arguments: str) -> dict[str, Any]:
+    return {"id": "call_9", "type": "function", "function": {"name": name, "arguments": arguments}}
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        _answer([_call("IntentDecision", '{"intent": "WIRING", "reason": "pins"}')]),
+        _answer([_call("IntentDecision", '{"intent": "SOLDER"}')]),  # not an intent
+        _answer([_call("IntentDecision", '{"intent": "BOM"')]),  # cut-off arguments
+        _answer([_call("read_part", '{"part_id": "x"}')]),  # another tool
+        _answer([], content="BOM"),  # a provider that ignored the forced tool
+    ],
+)
+async def test_classifier_request_and_parsing_match_structured_output(
+    answer: dict[str, Any],
+) -> None:
+    from nodes.classifier import IntentDecision, bind_decision, parse_decision
+
+    def client(bodies: list[dict[str, Any]]) -> httpx2.AsyncClient:
+        def handler(request: httpx2.Request) -> httpx2.Response:
+            bodies.append(json.loads(request.content))
+            return httpx2.Response(200, json=answer)
+
+        return httpx2.AsyncClient(transport=httpx2.MockTransport(handler))
+
+    ref_bodies: list[dict[str, Any]] = []
+    ours_bodies: list[dict[str, Any]] = []
+    base = {"model": "m", "base_url": "http://127.0.0.1:9/v1", "api_key": "k", "max_retries": 0}
+    ref = OhmChatOpenAI(**base, http_async_client=client(ref_bodies)).with_structured_output(
+        IntentDecision, method="function_calling", include_raw=True
+    )
+    ours = bind_decision(OhmChatOpenAI(**base, http_async_client=client(ours_bodies)))
+    want = await ref.ainvoke(CONVERSATION[:2])
+    got = parse_decision(await ours.ainvoke(CONVERSATION[:2]))
+    assert ours_bodies == ref_bodies
+    assert got["parsed"] == want["parsed"]
+    assert (got["parsing_error"] is None) == (want["parsing_error"] is None)
+    assert got["raw"].content == want["raw"].content
+    assert got["raw"].tool_calls == want["raw"].tool_calls
