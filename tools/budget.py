@@ -245,11 +245,17 @@ def find_line(bom: Bom, ref: str) -> int:
     )
 
 
-def _known_price(bom: Bom, part: Part | None, part_number: str) -> float | None:
+def _known_price(
+    bom: Bom, catalog: Catalog, part: Part | None, part_number: str
+) -> float | None:
+    """The unit price this parts list already has for the same part (a catalog part by its
+    id, since several catalog parts share one chip's part number), else None."""
     for c in bom.components:
-        same = c.part_number.strip().lower() == part_number.strip().lower() or (
-            part is not None and c.catalog_id is not None and c.catalog_id == part.id
-        )
+        if part is not None:
+            found, _ = match_line(c, catalog)
+            same = found is not None and found.id == part.id
+        else:
+            same = c.part_number.strip().lower() == part_number.strip().lower()
         if same and c.unit_cost is not None:
             return c.unit_cost
     return None
@@ -281,7 +287,7 @@ def resolve_substitute(
         )
     price, source = draft.unit_cost, draft.price_source
     if price is None:
-        price = _known_price(bom, part, number)
+        price = _known_price(bom, catalog, part, number)
         source = "this parts list" if price is not None else None
     elif not source:
         source = MODEL_ESTIMATE
