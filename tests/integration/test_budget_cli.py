@@ -38,7 +38,7 @@ def latest(kind: str) -> str:
 
 
 def test_a_budget_run_offers_only_check_passing_substitutions_and_applies_them() -> None:
-    ask("A weather station on an ESP32", "make the parts list", "wire it up", "-t", "b1")
+    ask("A weather station on an ESP32", "what parts do I need?", "wire it up", "-t", "b1")
     bom, wiring = parse_bom(latest("bom")), parse_wiring(latest("wiring"))
 
     result = ask("how can I make this cheaper?", "--agent", "budget", "-t", "b1")
