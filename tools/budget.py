@@ -245,9 +245,7 @@ def find_line(bom: Bom, ref: str) -> int:
     )
 
 
-def _known_price(
-    bom: Bom, catalog: Catalog, part: Part | None, part_number: str
-) -> float | None:
+def _known_price(bom: Bom, catalog: Catalog, part: Part | None, part_number: str) -> float | None:
     """The unit price this parts list already has for the same part (a catalog part by its
     id, since several catalog parts share one chip's part number), else None."""
     for c in bom.components:
