@@ -65,11 +65,17 @@ KEEP: dict[str, str] = {
 }
 
 _ACCEPT = re.compile(r"\b(apply|accept|go with)\b", re.I)
+_YES = re.compile(
+    r"^\s*(yes|yep|yeah|sure|ok(ay)?|go ahead|do it|please do)\b[\s.!,]*\w*[\s.!]*$", re.I
+)
 
 
-def accepts(message: str) -> bool:
-    """The maker accepts the offered savings ("yes, apply the savings")."""
-    return bool(_ACCEPT.search(message))
+def accepts(message: str, previous_reply: str = "") -> bool:
+    """The maker accepts the offered savings: "yes, apply the savings", or a plain "yes"
+    right after a reply that asked whether to apply them."""
+    if _ACCEPT.search(message):
+        return True
+    return bool(_YES.match(message)) and "apply the savings" in previous_reply
 
 
 def _catalog_category(part_id: str | None) -> str | None:
@@ -146,7 +152,9 @@ def _budget_reply(result: dict[str, Any]) -> str:
 def budget_optimizer(conv: Conversation) -> Reply:
     from .brain import Reply, ToolCall, _finding_lines, _findings
 
-    if "apply_budget" in conv.tools and accepts(conv.last_user):
+    before = [m for m in conv.messages if m.get("role") == "assistant" and m.get("content")]
+    previous = str(before[-1].get("content")) if before else ""
+    if "apply_budget" in conv.tools and accepts(conv.last_user, previous):
         result = _last(conv, "apply_budget")
         if result is None:
             return Reply(tool_calls=[ToolCall("apply_budget", {})])

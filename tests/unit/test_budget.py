@@ -17,6 +17,7 @@ from nodes.classifier import IntentDecision
 from nodes.deps import Deps
 from persistence.store import ArtifactStore
 from providers.offline.brain import classify_text
+from providers.offline.budget import accepts
 from tests.fakes import ModelBook, call, tools_msg
 from tools.artifacts import build_tools
 from tools.budget import Budget, BudgetDraft, budget_markdown, judge, parse_budget, swapped
@@ -307,3 +308,10 @@ def test_the_budget_reads_as_markdown_with_totals_offers_refusals_and_what_to_ke
     assert "16x2" in refused and "supply-voltage" in refused
     assert "### Do not cheapen" in text and "the firmware uses its pins" in text
     assert budget_markdown("# An old Markdown budget") == "# An old Markdown budget"
+
+
+def test_the_simulator_takes_yes_as_acceptance_only_after_it_asked() -> None:
+    asked = "Say 'yes, apply the savings' to write a new parts list with them."
+    assert accepts("yes, apply the savings") and accepts("yes please", asked)
+    assert not accepts("yes please", "Here is the wiring.")
+    assert not accepts("how can I make this cheaper?", asked)
