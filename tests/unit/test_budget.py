@@ -11,6 +11,8 @@ from typing import Any
 import pytest
 from langchain_core.messages import AIMessage, ToolMessage
 
+from app.export import export_artifacts
+from app.web.drawers import panel_for
 from graph.assembly_line import AssemblyLine
 from nodes.agents import AGENTS, INTENT_TO_AGENT, INTENTS, resolve_agent
 from nodes.classifier import IntentDecision
@@ -315,3 +317,19 @@ def test_the_simulator_takes_yes_as_acceptance_only_after_it_asked() -> None:
     assert accepts("yes, apply the savings") and accepts("yes please", asked)
     assert not accepts("yes please", "Here is the wiring.")
     assert not accepts("how can I make this cheaper?", asked)
+
+
+async def test_the_dashboard_drawer_and_the_export_show_the_budget_as_markdown(
+    store: ArtifactStore, tmp_path: Path
+) -> None:
+    await run_budget(
+        store, tmp_path, tools_msg(call("write_budget", budget={"recommendations": [LCD_5V]}))
+    )
+    saved = store.latest("default", "budget")
+    assert saved is not None
+    body = str(panel_for(store, saved).body)
+    assert "Original cost: $30.00" in body and "Not offered" in body and "{" not in body
+    written = export_artifacts(store, "default", tmp_path / "out")
+    doc = (tmp_path / "out" / "docs" / "budget.md").read_text("utf-8")
+    assert (tmp_path / "out" / "docs" / "budget.md").resolve() in written
+    assert doc.startswith("**Original cost: $30.00**") and "supply-voltage" in doc
