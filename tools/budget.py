@@ -95,13 +95,29 @@ class SubstituteDraft(_Schema):
     link: str | None = Field(default=None, description="http(s) URL of the product page.")
 
 
+def _substitute(value: Any) -> Any:
+    """A substitute sent as a bare catalog id ("ssd1306-128x32-i2c") names that part."""
+    value = json_text(value)
+    if isinstance(value, str) and value.strip() and not value.lstrip().startswith(("{", "[")):
+        return {"catalog_id": value.strip()}
+    return value
+
+
+def _line_ref(value: Any) -> Any:
+    """A line given by its position (2) is the line ``#2``."""
+    return f"#{value}" if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+LineRef = Annotated[str, BeforeValidator(_line_ref)]
+
+
 class RecommendationDraft(_Schema):
-    line: str = Field(
+    line: LineRef = Field(
         min_length=1,
         description="The parts-list line to replace: its part_number (or name) exactly as in "
         "the bom.",
     )
-    substitute: Annotated[SubstituteDraft, BeforeValidator(json_text)] = Field(
+    substitute: Annotated[SubstituteDraft, BeforeValidator(_substitute)] = Field(
         description="The cheaper part."
     )
     reason: str = Field(min_length=1, description="Why it does the same job for less.")
@@ -109,7 +125,7 @@ class RecommendationDraft(_Schema):
 
 
 class KeepDraft(_Schema):
-    line: str = Field(min_length=1, description="part_number (or name) of a bom line.")
+    line: LineRef = Field(min_length=1, description="part_number (or name) of a bom line.")
     why: str = Field(min_length=1, description="Why a cheaper part would cost more than it saves.")
 
 

@@ -333,3 +333,11 @@ async def test_the_dashboard_drawer_and_the_export_show_the_budget_as_markdown(
     doc = (tmp_path / "out" / "docs" / "budget.md").read_text("utf-8")
     assert (tmp_path / "out" / "docs" / "budget.md").resolve() in written
     assert doc.startswith("**Original cost: $30.00**") and "supply-voltage" in doc
+
+
+def test_a_bare_catalog_id_and_a_line_number_are_read_as_what_they_mean() -> None:
+    budget = _judge([{"line": 2, "substitute": "ssd1306-128x32-i2c", "reason": "smaller"}])
+    (offer,) = budget.offered
+    assert (offer.line, offer.part_number) == (2, "SSD1306")
+    assert offer.substitute.catalog_id == "ssd1306-128x32-i2c"
+    assert offer.line_savings is None  # no price given, none invented
