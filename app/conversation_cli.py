@@ -63,7 +63,7 @@ def ask(
             "--agent",
             "-a",
             metavar="AGENT",
-            help="Force a specialist: bom, code, wiring, debug, chat, verify, datasheet.",
+            help="Force a specialist: bom, code, wiring, debug, chat, verify, datasheet, budget.",
         ),
     ] = None,
     json_mode: JsonOpt = False,

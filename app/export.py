@@ -12,6 +12,7 @@ from exports import export_project
 from exports.paths import ExportPathError, safe_target
 from exports.platformio import exportable
 from persistence.store import ArtifactStore, StoreError
+from tools.budget import budget_markdown
 from tools.checks.integration import current_artifacts
 
 log = logging.getLogger(__name__)
@@ -50,7 +51,7 @@ def export_artifacts(store: ArtifactStore, project: str, out_dir: Path) -> list[
                 target = safe_target(root, f"{v.type}.json")
             else:
                 continue
-            text = v.content
+            text = budget_markdown(v.content) + "\n" if v.type == "budget" else v.content
             if v.type in ("bom", "wiring"):
                 text = json.dumps(json.loads(v.content), indent=2, ensure_ascii=False) + "\n"
             target.parent.mkdir(parents=True, exist_ok=True)

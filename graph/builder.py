@@ -5,7 +5,8 @@
                       ├─ new project's first message → project_initializer ⇄ tools
                       └─ otherwise, by intent ──────→ bom_generator | code_generator |
                                                       wiring_diagram | debugger |
-                                                      conversational  ⇄ tools → END
+                                                      conversational |
+                                                      budget_optimizer ⇄ tools → END
                                                             └─ summary due → summarize → END
 
 ``classify`` opens the turn (checks the message, resets the per-turn values) and routes

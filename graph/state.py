@@ -81,8 +81,8 @@ class InputState(TypedDict):
 
 class OhmState(InputState, total=False):
     intent: str | None
-    """One of nodes.agents.INTENTS (BOM, CODE, WIRING, DEBUG, CHAT, VERIFY, DATASHEET...);
-    None for the kickoff turn."""
+    """One of nodes.agents.INTENTS (BOM, CODE, WIRING, DEBUG, CHAT, VERIFY, DATASHEET,
+    BUDGET...); None for the kickoff turn."""
     agent: str | None
     """The specialist answering this turn (after the turn: the one that answered)."""
     previous_agent: str | None

@@ -16,7 +16,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal, get_args
 
-Intent = Literal["BOM", "CODE", "WIRING", "DEBUG", "CHAT", "VERIFY", "DATASHEET"]
+Intent = Literal["BOM", "CODE", "WIRING", "DEBUG", "CHAT", "VERIFY", "DATASHEET", "BUDGET"]
 INTENTS: tuple[str, ...] = get_args(Intent)
 
 AgentName = Literal[
@@ -29,6 +29,7 @@ AgentName = Literal[
     "debugger",
     "circuit_inspector",
     "datasheet_analyst",
+    "budget_optimizer",
     "summarizer",
     "titler",
 ]
@@ -41,6 +42,7 @@ SPECIALISTS: tuple[str, ...] = (
     "conversational",
     "circuit_inspector",
     "datasheet_analyst",
+    "budget_optimizer",
 )
 
 INTENT_TO_AGENT: dict[str, str] = {
@@ -51,6 +53,7 @@ INTENT_TO_AGENT: dict[str, str] = {
     "CHAT": "conversational",
     "VERIFY": "circuit_inspector",
     "DATASHEET": "datasheet_analyst",
+    "BUDGET": "budget_optimizer",
 }
 AGENT_TO_INTENT: dict[str, str] = {v: k for k, v in INTENT_TO_AGENT.items()}
 
@@ -73,6 +76,9 @@ AGENT_ALIASES: dict[str, str] = {
     "inspect": "circuit_inspector",
     "inspector": "circuit_inspector",
     "datasheet": "datasheet_analyst",
+    "budget": "budget_optimizer",
+    "savings": "budget_optimizer",
+    "cost": "budget_optimizer",
 }
 
 Route = Literal["initializer", "classifier", "local", "forced", "fallback", "attachment"]
@@ -86,6 +92,9 @@ WIRING_TOOLS = (*DESIGN_TOOLS, "write_wiring")
 CODE_TOOLS = (*DESIGN_TOOLS, "write_code", "write_code_files")
 INSPECTOR_TOOLS = ("read", "list_artifacts", "run_checks", "write_inspection")
 DATASHEET_TOOLS = ("read", "list_artifacts", "parts_catalog", "save_project_part")
+# Proposes cheaper parts (each checked by Ohm before it is offered) and, once the maker
+# accepts, applies them as a new parts list version (tools/budget.py).
+BUDGET_TOOLS = ("read", "parts_catalog", "write_budget", "apply_budget")
 
 
 @dataclass(frozen=True)
@@ -126,6 +135,7 @@ AGENTS: dict[str, AgentSpec] = {
         # A vision model: it is shown the maker's photo.
         AgentSpec("circuit_inspector", "Circuit inspector", _FLASH, 0.2, 3000, INSPECTOR_TOOLS),
         AgentSpec("datasheet_analyst", "Datasheet", _SONNET, 0.1, 4000, DATASHEET_TOOLS),
+        AgentSpec("budget_optimizer", "Budget", _SONNET, 0.2, 4000, BUDGET_TOOLS, max_steps=8),
         # Not a specialist: rewrites the running summary every few turns (nodes/summary.py).
         AgentSpec("summarizer", "Conversation summary", _FLASH, 0.0, 1200, ()),
         # Not a specialist: names a thread once, after its first exchange (nodes/titles.py).

@@ -305,7 +305,7 @@ def build_tools(
             str | dict[str, Any] | list[Any],
             Field(
                 description=(
-                    "Markdown for context/mvp/prd/budget/conversation_summary; a JSON object "
+                    "Markdown for context/mvp/prd/conversation_summary; a JSON object "
                     "for bom and wiring (see your instructions); file text for code."
                 )
             ),

@@ -7,7 +7,8 @@ Pure functions over stored content (no store, no I/O):
 - a wiring: components added, removed and changed; connections added, removed,
   re-routed (one end kept, the other moved) and changed (colour, notes);
 - code: a unified diff per file;
-- documents (context, MVP, PRD, budget, summary): what changed, section by section.
+- documents (context, MVP, PRD, summary, and the budget as Markdown): what changed,
+  section by section.
 
 :func:`semantic_diff` picks the right one by artifact type; every result has
 ``as_dict()`` (the shape the JSON API and ``ohm artifacts diff --json`` print, with
@@ -562,4 +563,8 @@ def semantic_diff(artifact_type: str, old: str, new: str, path: str = "") -> Dif
     if artifact_type == "code":
         name = path or "file"
         return diff_code({name: old} if old else {}, {name: new} if new else {})
+    if artifact_type == "budget":  # JSON, compared as the Markdown people read
+        from .budget import budget_markdown
+
+        old, new = (budget_markdown(x) if x else x for x in (old, new))
     return diff_document(old, new)

@@ -29,7 +29,8 @@ ArtifactType = Literal[
     "context", "mvp", "prd", "bom", "code", "wiring", "budget", "conversation_summary", "inspection"
 ]
 ARTIFACT_TYPES: tuple[str, ...] = get_args(ArtifactType)
-TEXT_TYPES: frozenset[str] = frozenset({"context", "mvp", "prd", "budget", "conversation_summary"})
+TEXT_TYPES: frozenset[str] = frozenset({"context", "mvp", "prd", "conversation_summary"})
+"""Markdown documents. The ``budget`` is JSON (tools/budget.py), shown as Markdown."""
 STRUCTURED_TYPES: frozenset[str] = frozenset({"bom", "wiring"})
 
 MergeStrategy = Literal["replace", "append", "merge"]

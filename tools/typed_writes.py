@@ -53,7 +53,7 @@ Checker = Callable[
 Written = list[tuple[VersionView, bool]]
 
 Merge = Literal["replace", "merge", "append"]
-DocumentKind = Literal["context", "mvp", "prd", "budget", "conversation_summary"]
+DocumentKind = Literal["context", "mvp", "prd", "conversation_summary"]
 Language = Literal["cpp", "c", "ini", "python", "json", "yaml", "markdown", "text", "csv"]
 
 _LANGUAGE_ALIASES = {
@@ -183,7 +183,7 @@ class WriteCodeFilesArgs(BaseModel):
 class WriteDocumentArgs(BaseModel):
     kind: DocumentKind = Field(
         description="context: the project brief. mvp: the smallest version worth building. "
-        "prd: testable requirements. budget: costs. conversation_summary: what was decided."
+        "prd: testable requirements. conversation_summary: what was decided."
     )
     markdown: Annotated[str, BeforeValidator(_code_text)] = Field(
         description="The document as Markdown."
@@ -287,6 +287,8 @@ class TypedWrite:
     """Full replacements this call will leave, for checking sibling calls of one batch."""
     checked: bool = True
     """Run Ohm's checks after the write."""
+    report: Callable[[Written], dict[str, Any]] | None = None
+    """More for the model to read in the answer, from what was written."""
 
 
 TYPED_WRITES: dict[str, TypedWrite] = {}
@@ -346,7 +348,7 @@ def build_typed_write(spec: TypedWrite, deps: WriteDeps) -> BaseTool:
                 log.exception("checks failed")
                 findings = [{"rule": "check-failed", "severity": "info", "message": str(exc)}]
         emit_written(runtime, written, findings)
-        return finish(written, findings)
+        return finish(written, findings, spec.report(written) if spec.report else None)
 
     return TypedWriteTool(
         name=spec.name,
@@ -364,7 +366,9 @@ def _problems_line(err: ValidationError) -> str:
     return f"invalid arguments: {', '.join(locs)}{more}"
 
 
-def finish(written: Written, findings: list[dict[str, Any]]) -> tuple[str, dict[str, Any]]:
+def finish(
+    written: Written, findings: list[dict[str, Any]], extra: Mapping[str, Any] | None = None
+) -> tuple[str, dict[str, Any]]:
     """The model's JSON answer and the typed outcome of a successful write."""
     versions = [_version(v, c) for v, c in written]
     errors = [f for f in findings if f.get("severity") == "error"]
@@ -372,6 +376,7 @@ def finish(written: Written, findings: list[dict[str, Any]]) -> tuple[str, dict[
         "ok": True,
         "written": [w.model_dump(exclude_defaults=False) for w in versions],
         "findings": findings,
+        **(extra or {}),
     }
     if errors:
         body["next"] = (
@@ -616,7 +621,7 @@ register(
         name="write_document",
         description=(
             "Save a new version of one of the project's Markdown documents: the brief "
-            "(context), the MVP, the PRD, the budget or a conversation summary."
+            "(context), the MVP, the PRD or a conversation summary."
         ),
         args=WriteDocumentArgs,
         run=_run_document,
@@ -625,3 +630,6 @@ register(
 )
 
 DOCUMENT_KINDS: tuple[str, ...] = get_args(DocumentKind)
+
+# The budget's tools build on the writes above and register themselves.
+from . import budget as _budget  # noqa: E402, F401

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from markupsafe import Markup
 
 from persistence.store import ArtifactStore, VersionView
+from tools.budget import budget_markdown
 from tools.checks.coverage import rules_run
 from tools.checks.findings import RULES
 from tools.inspection import inspection_markdown
@@ -148,6 +149,8 @@ def panel_for(
         panel.body = markdown_html(v.content)
     elif v.type == "inspection":
         panel.body = markdown_html(inspection_markdown(v.content))
+    elif v.type == "budget":
+        panel.body = markdown_html(budget_markdown(v.content))
     elif v.type == "code":
         panel.language = code_language(v)
         panel.body = highlight_code(v.content, panel.language)

@@ -18,6 +18,7 @@ from typing import Any
 
 from . import projects
 from .attachments import circuit_inspector, datasheet_analyst
+from .budget import budget_optimizer
 from .summary import summarizer
 
 
@@ -125,6 +126,7 @@ _AGENT_BY_PROMPT = (
     ("mentor", "conversational"),
     ("circuit inspector", "circuit_inspector"),
     ("datasheet analyst", "datasheet_analyst"),
+    ("budget optimizer", "budget_optimizer"),
 )
 
 
@@ -249,6 +251,16 @@ _INTENT_WORDS: dict[str, tuple[str, ...]] = {
     ),
     "VERIFY": ("does this match", "match my wiring", "check my build", "photo of"),
     "DATASHEET": ("datasheet", "absolute maximum", "part number:"),
+    "BUDGET": (
+        "cheaper",
+        "save money",
+        "savings",
+        "cut the cost",
+        "cut costs",
+        "less expensive",
+        "costs less",
+        "cost down",
+    ),
 }
 
 
@@ -260,6 +272,9 @@ def classify_text(message: str, previous_intent: str | None) -> tuple[str, str]:
     # Symptoms outrank topics: "the code doesn't work" is a debugging question.
     if scores["DEBUG"]:
         return "DEBUG", "the message describes something that does not work as expected"
+    # Making the list cheaper is a budget question even when it names parts or prices.
+    if scores["BUDGET"] and scores["BUDGET"] >= scores["BOM"]:
+        return "BUDGET", "the message asks to make the parts list cheaper"
     best = max(scores, key=lambda k: scores[k])
     if scores[best] == 0:
         return "CHAT", "a general question or idea"
@@ -277,7 +292,7 @@ def orchestrator(conv: Conversation) -> Reply:
     user = conv.last_user
     m = re.search(r"New message:\s*(.*)\Z", user, re.S)
     new = m.group(1).strip() if m else user
-    prev = re.search(r"intent: (BOM|CODE|WIRING|DEBUG|CHAT)\)", user)
+    prev = re.search(r"intent: ([A-Z]+)\)", user)
     intent, reason = classify_text(new, prev.group(1) if prev else None)
     return Reply(tool_calls=[ToolCall("IntentDecision", {"intent": intent, "reason": reason})])
 
@@ -466,5 +481,6 @@ _HANDLERS = {
     "conversational": conversational,
     "circuit_inspector": circuit_inspector,
     "datasheet_analyst": datasheet_analyst,
+    "budget_optimizer": budget_optimizer,
     "summarizer": summarizer,
 }

@@ -95,3 +95,25 @@ async def test_specialists_send_the_bom_and_wiring_schemas(
 
     # Each agent is offered the write tools of what it writes.
     assert "write_code" not in bom_tools and "write_bom" not in wiring_tools
+
+
+async def test_the_budget_optimizer_sends_the_budget_schema_without_the_totals(
+    bodies: list[dict[str, Any]], tmp_path: Path
+) -> None:
+    async with AssemblyLine(data_dir=tmp_path / "d") as line:
+        await line.achat("A weather station on an ESP32 with a BME280", thread="t")
+        await line.achat("What parts do I need?", thread="t", agent="bom")
+        turn = await line.achat("how can I make this cheaper?", thread="t", agent="budget")
+    assert {a.type for a in turn.artifacts} == {"budget"}
+    tools = next(_tools(b) for b in bodies if "write_budget" in _tools(b))
+    assert set(tools) == {"read", "parts_catalog", "write_budget", "apply_budget"}
+    schema = tools["write_budget"]["parameters"]
+    rec = _props(schema, "budget", "recommendations")
+    assert {"line", "substitute", "reason", "tradeoff"} <= set(rec)
+    sub = _props(schema, "budget", "recommendations", "substitute")
+    assert {"catalog_id", "unit_cost", "price_source"} <= set(sub)
+    assert "US dollars" in sub["unit_cost"]["description"]
+    keep = _props(schema, "budget", "do_not_cheapen")
+    assert set(keep) == {"line", "why"}
+    # Ohm computes the costs and the savings; the model is not asked for them.
+    assert not {"original_cost", "optimized_cost", "savings"} & set(_props(schema, "budget"))

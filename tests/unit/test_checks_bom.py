@@ -74,6 +74,20 @@ def test_5v_sensor_on_esp32_without_shifter_is_flagged_at_planning() -> None:
     assert [f for f in check_bom(shifted) if f.rule == "logic-level"] == []
 
 
+def test_a_5v_only_i2c_backpack_on_esp32_is_flagged_at_planning() -> None:
+    lcd = line("LCD 16x2 with I2C backpack", "PCF8574T", catalog_id="lcd1602-i2c")
+    found = [f for f in check_bom(bom(ESP, lcd)) if f.rule == "logic-level"]
+    assert [f.severity for f in found] == ["warning"]
+    assert "pulls SDA/SCL up" in found[0].message and "4.5 V" in found[0].message
+    # Resistors cannot make a divider of a bidirectional bus; a shifter clears it.
+    with_r = bom(ESP, lcd, line("Resistor 1k", "CFR-25JB-52-1K", 2, catalog_id="resistor"))
+    assert [f.severity for f in check_bom(with_r) if f.rule == "logic-level"] == ["warning"]
+    shifted = bom(ESP, lcd, line("Level shifter", "BOB-12009"))
+    assert [f for f in check_bom(shifted) if f.rule == "logic-level"] == []
+    oled = line("OLED", "SSD1306", catalog_id="ssd1306-i2c")  # no pull-ups of its own to 5 V
+    assert [f for f in check_bom(bom(ESP, oled)) if f.rule == "logic-level"] == []
+
+
 def test_3v3_sensor_on_a_5v_uno_is_flagged() -> None:
     uno = line("Arduino Uno", "A000066")  # matched by part number
     b = bom(uno, line("BME280 breakout", "BME280"))

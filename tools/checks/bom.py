@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from tools.checks.catalog import Catalog, Part, load_catalog
+from tools.checks.catalog import Catalog, Part, Pin, load_catalog
 from tools.checks.findings import Finding, dedupe, sort_findings
 from tools.checks.values import parse_current_text
 from tools.schemas import Bom, BomComponent, Wiring
@@ -168,9 +168,10 @@ def rule_bom_logic_level(lines: list[BomLine]) -> list[Finding]:
     Without wiring the question is whether the list *can* be wired safely: a part whose
     outputs are above the board's input limit even at its lowest supply (HC-SR04 ECHO at
     4.5-5.5 V vs an ESP32's 3.6 V), or whose inputs can't take the board's high (a 3.3 V
-    BME280 or nRF24 pin against an Uno's 5 V), needs a level shifter or divider in the
-    list. A shifter in the list clears it; resistors alone clear output problems (a
-    divider), noted as info.
+    BME280 or nRF24 pin against an Uno's 5 V), or whose own pull-ups tie a line to a
+    supply above the board's limit (a 5 V-only I2C backpack on an ESP32's bus), needs a
+    level shifter or divider in the list. A shifter in the list clears it; resistors alone
+    clear output problems (a divider), noted as info.
     """
     mcus = [ln for ln in lines if ln.part and ln.part.is_mcu]
     if not mcus:
@@ -189,21 +190,31 @@ def rule_bom_logic_level(lines: list[BomLine]) -> list[Finding]:
             part = ln.part
             if part is None or part.is_mcu or part.level_shifter:
                 continue
-            too_high, too_weak = [], []
+            too_high, too_weak, pulled = [], [], []
             for pin in part.pins:
                 if pin.dir == "out" and not pin.weak:
                     lo = pin.vout if not pin.rails else (part.supply.min if part.supply else None)
                     if lo is not None and lo > mcu_vmax + 0.05:
                         too_high.append(pin.name)
+                pull = _pullup_floor(part, pin)
+                if pull is not None and pull > mcu_vmax + 0.05:
+                    pulled.append(pin.name)
                 if pin.dir in ("in", "od"):
                     lim = pin.vmax
                     if lim is None and pin.rails and part.supply:
                         lim = part.supply.max + 0.3
                     if lim is not None and lim + 0.05 < mcu_vout:
                         too_weak.append(pin.name)
-            if (not too_high and not too_weak) or has_shifter:
+            if (not too_high and not too_weak and not pulled) or has_shifter:
                 continue
-            if too_weak:
+            if pulled:
+                msg = (
+                    f"{ln.label} pulls {'/'.join(pulled)} up to its own supply, at least "
+                    f"{_pullup_floor_text(part, pulled)} V, above the {mcu_vmax:g} V that "
+                    f"{m.label}'s pins tolerate"
+                )
+                sev = "warning"
+            elif too_weak:
                 msg = (
                     f"{ln.label} has {'/'.join(too_weak)} rated below the {mcu_vout:g} V "
                     f"that {m.label} drives"
@@ -229,6 +240,23 @@ def rule_bom_logic_level(lines: list[BomLine]) -> list[Finding]:
                 )
             )
     return out
+
+
+def _pullup_floor(part: Part, pin: Pin) -> float | None:
+    """The lowest voltage a module's own pull-up can hold ``pin`` at: a fixed level, or the
+    lowest supply of the rail it is tied to (a 5 V-only I2C backpack pulls SDA to >= 4.5 V)."""
+    if pin.pullup is None or pin.dir not in ("od", "io", "out"):
+        return None
+    if isinstance(pin.pullup, (int, float)):
+        return float(pin.pullup)
+    rail = part.pin(pin.pullup)
+    supply = rail.supply if rail is not None and rail.supply else part.supply
+    return supply.min if supply else None
+
+
+def _pullup_floor_text(part: Part, names: list[str]) -> str:
+    levels = [_pullup_floor(part, p) for p in part.pins if p.name in names]
+    return f"{min(x for x in levels if x is not None):g}"
 
 
 def _wiring_key(part_id: str, catalog: Catalog) -> str:
