@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -99,6 +99,16 @@ def artifacts_list(project: ProjectOpt = DEFAULT_PROJECT, json_mode: JsonOpt = F
     guard(run)
 
 
+def _structured(artifact_type: str, content: str) -> Any:
+    """The content for ``--json``: parsed where the artifact is stored as JSON."""
+    if artifact_type in ("bom", "wiring", "budget") and content:
+        try:
+            return json.loads(content)
+        except ValueError:  # a budget saved as a plain document before it was typed
+            return content
+    return content
+
+
 @artifacts_app.command("show")
 def artifacts_show(
     artifact_type: Annotated[
@@ -151,9 +161,7 @@ def artifacts_show(
                     "thread_id": v.thread_id,
                     "deleted": v.deleted,
                     "language": v.language,
-                    "content": json.loads(v.content)
-                    if v.type in ("bom", "wiring") and v.content
-                    else v.content,
+                    "content": _structured(v.type, v.content),
                     "findings": v.findings,
                 }
             )
@@ -161,7 +169,12 @@ def artifacts_show(
         err.print(
             f"[dim]{artifact_type}{' ' + p if p else ''} v{v.version} by {v.agent or 'user'}[/]"
         )
-        text = v.content if v.content.endswith("\n") else v.content + "\n"
+        shown = v.content
+        if v.type == "budget":  # stored as JSON; people read it as its Markdown
+            from tools.budget import budget_markdown
+
+            shown = budget_markdown(v.content)
+        text = shown if shown.endswith("\n") else shown + "\n"
         # On a terminal, control sequences in the content are removed; redirected to a
         # file (ohm artifacts show code --path main.cpp > main.cpp) it stays exact.
         sys.stdout.write(clean(text) if terminal.stdout_is_terminal() else text)

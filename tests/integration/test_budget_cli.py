@@ -60,6 +60,13 @@ def test_a_budget_run_offers_only_check_passing_substitutions_and_applies_them()
         after = check_project(new_bom, new_wiring, [], cat)
         assert not [f for f in after if f.severity == "error" and f.message not in before]
     assert budget.savings == sum(r.line_savings or 0 for r in budget.offered)
+    # People read the stored JSON as Markdown; --json gives the structure itself.
+    shown = runner.invoke(app, ["artifacts", "show", "budget"])
+    assert shown.exit_code == 0, shown.stderr
+    assert "Original cost" in shown.stdout and "Offered substitutions" in shown.stdout
+    assert not shown.stdout.lstrip().startswith("{")
+    as_json = runner.invoke(app, ["artifacts", "show", "budget", "--json"])
+    assert json.loads(as_json.stdout)["content"]["savings"] == budget.savings
 
     applied = ask("yes, apply the savings", "-t", "b1")
     assert applied["agent"] == "budget_optimizer"
