@@ -403,8 +403,11 @@ async def route_intent(
     from .classifier import classify_intent, message_text
 
     text = message_text(messages[-1]) if messages else ""
-    # Loading the model and predicting are synchronous; keep them off the event loop.
-    decision = await asyncio.to_thread(decide, text)
+    settings = router_settings()
+    if settings.mode == "off":  # nothing to compute: no hop to a worker thread
+        decision = decide(text, settings)
+    else:  # loading the model and predicting (a few ms) stay off the event loop
+        decision = await asyncio.to_thread(decide, text, settings)
     if decision.decided_by == "local":
         return local_update(decision)
     update = await classify_intent(
