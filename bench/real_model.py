@@ -87,7 +87,10 @@ def build_server(cache: Path | None = None) -> Path:
     if not archives:
         log("downloading the llama-cpp-python source distribution")
         sdists.mkdir(parents=True, exist_ok=True)
-        _pip("download", "--no-binary", ":all:", "--no-deps", "llama-cpp-python", "-d", str(sdists))
+        # Only this package as source: its build backend may come as wheels, which is
+        # much faster than building every build dependency from source too.
+        _pip("download", "--no-binary", "llama-cpp-python", "--no-deps", "llama-cpp-python",
+             "-d", str(sdists))  # fmt: skip
         archives = sorted(sdists.glob("llama_cpp_python-*.tar.gz"))
     archive = archives[-1]
     src_root = cache / "src"

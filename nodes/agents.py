@@ -79,10 +79,12 @@ Route = Literal["initializer", "classifier", "local", "forced", "fallback", "att
 READ_TOOLS = ("read", "list_artifacts", "run_checks", "parts_catalog")
 # Each agent is bound to the typed write tools of what it writes (tools/typed_writes.py).
 WRITE_TOOLS = ("read", "write_document", "delete", "list_artifacts")
-DESIGN_TOOLS = ("read", "delete", "list_artifacts", "parts_catalog")
+DESIGN_TOOLS = ("read", "list_artifacts", "parts_catalog")
+# Every tool's schema is part of every request the agent makes; the parts list and the
+# wiring are replaced or merged, never deleted, so those agents are not offered `delete`.
 BOM_TOOLS = (*DESIGN_TOOLS, "write_bom")
 WIRING_TOOLS = (*DESIGN_TOOLS, "write_wiring")
-CODE_TOOLS = (*DESIGN_TOOLS, "write_code", "write_code_files")
+CODE_TOOLS = (*DESIGN_TOOLS, "delete", "write_code", "write_code_files")
 INSPECTOR_TOOLS = ("read", "list_artifacts", "run_checks", "write_inspection")
 DATASHEET_TOOLS = ("read", "list_artifacts", "parts_catalog", "save_project_part")
 

@@ -18,6 +18,8 @@ from typing import Any
 
 from langchain_core.utils.function_calling import convert_to_openai_tool
 
+from tools.shown_schema import accepted_arguments
+
 _FENCE = re.compile(r"```[ \t]*([A-Za-z0-9_-]*)[ \t]*\n(.*?)```", re.DOTALL)
 _MAX_OBJECTS = 8
 _NAME_KEYS = ("name", "tool", "tool_name", "function", "function_name")
@@ -92,7 +94,8 @@ class ToolShape:
 
 
 def tool_shapes(tools: Sequence[Any]) -> list[ToolShape]:
-    """Name and parameter names of each tool, from the same schema the model is sent."""
+    """Name and parameter names of each tool, from the same schema the model is sent,
+    plus the arguments a tool takes without showing them (fields Ohm fills in)."""
     shapes: list[ToolShape] = []
     for t in tools:
         fn = convert_to_openai_tool(t)["function"]
@@ -100,7 +103,7 @@ def tool_shapes(tools: Sequence[Any]) -> list[ToolShape]:
         shapes.append(
             ToolShape(
                 fn["name"],
-                frozenset((params.get("properties") or {}).keys()),
+                frozenset((params.get("properties") or {}).keys()) | accepted_arguments(t),
                 frozenset(params.get("required") or []),
             )
         )
