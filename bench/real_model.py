@@ -36,6 +36,9 @@ class ModelSpec:
     version: str
     parts: int
     sha256_prefix: str = ""
+    recover_text_calls: str = ""
+    """Agents (``OHM_RECOVER_TEXT_CALLS``) whose tool calls this model tends to print as
+    text; the evaluation has Ohm recover them."""
 
 
 MODELS = {
