@@ -91,6 +91,23 @@ class ToolShape:
     name: str
     properties: frozenset[str]
     required: frozenset[str]
+    wrapper: str | None = None
+    """The one required parameter of a tool that takes a single object (``bom`` of
+    ``write_bom``), whose fields are ``inner``: an object printed with exactly those
+    fields is that parameter's value."""
+    inner: frozenset[str] = frozenset()
+    inner_required: frozenset[str] = frozenset()
+
+
+def _wrapped(params: dict[str, Any]) -> tuple[str, frozenset[str], frozenset[str]] | None:
+    required = params.get("required") or []
+    if len(required) != 1:
+        return None
+    prop = (params.get("properties") or {}).get(required[0]) or {}
+    inner = prop.get("properties")
+    if prop.get("type") != "object" or not isinstance(inner, dict) or len(inner) < 2:
+        return None
+    return str(required[0]), frozenset(inner), frozenset(prop.get("required") or [])
 
 
 def tool_shapes(tools: Sequence[Any]) -> list[ToolShape]:
@@ -100,11 +117,16 @@ def tool_shapes(tools: Sequence[Any]) -> list[ToolShape]:
     for t in tools:
         fn = convert_to_openai_tool(t)["function"]
         params = fn.get("parameters") or {}
+        wrapped = _wrapped(params)
+        wrapper, inner, inner_required = wrapped or (None, frozenset(), frozenset())
         shapes.append(
             ToolShape(
                 fn["name"],
                 frozenset((params.get("properties") or {}).keys()) | accepted_arguments(t),
                 frozenset(params.get("required") or []),
+                wrapper,
+                inner,
+                inner_required,
             )
         )
     return shapes
@@ -147,7 +169,19 @@ def _by_keys(obj: dict[str, Any], shapes: Sequence[ToolShape]) -> TextCall | Non
     if not keys:
         return None
     fits = [s for s in shapes if keys <= s.properties and s.required <= keys]
-    return TextCall(fits[0].name, obj) if len(fits) == 1 else None
+    if fits:
+        return TextCall(fits[0].name, obj) if len(fits) == 1 else None
+    # The value of a tool's one object parameter, printed without the parameter's name:
+    # a parts list's own fields for `write_bom(bom=...)`. At least two of its fields, so
+    # that a lone common key (`warnings`) is not read as a whole artifact.
+    inside = [
+        s
+        for s in shapes
+        if s.wrapper and len(keys) >= 2 and keys <= s.inner and s.inner_required <= keys
+    ]
+    if len(inside) == 1 and inside[0].wrapper:
+        return TextCall(inside[0].name, {inside[0].wrapper: obj})
+    return None
 
 
 def text_tool_calls(text: str, tools: Sequence[Any]) -> list[TextCall]:

@@ -346,6 +346,39 @@ async def test_a_call_printed_as_text_is_recovered_where_configured(
     assert len(server.sent_to("code_generator")) == 2  # the call, then the final answer
 
 
+async def test_a_parts_list_printed_as_text_is_saved_where_recovery_is_configured(
+    server: ModelServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Small local models often print the artifact itself, not a call: with recovery on,
+    # the one tool whose object parameter it fits saves it.
+    monkeypatch.setenv("OHM_RECOVER_TEXT_CALLS", "bom")
+    bom = {
+        "summary": "Soil monitor on USB power.",
+        "components": [
+            {
+                "name": "ESP32 dev board",
+                "part_number": "ESP32-DEVKITC-32E",
+                "manufacturer": "Espressif Systems",
+                "unit_cost": "$10",
+            }
+        ],
+        "power_analysis": {"supply_voltage": "5 V"},
+    }
+    server.script(
+        "bom_generator",
+        Answer(text=f"Here is the list:\n```json\n{json.dumps(bom)}\n```"),
+        Answer(text="Saved: one part, about 10 dollars."),
+    )
+    t = await turn(tmp_path, "What parts do I need?", agent="bom")
+    assert t.result is not None and t.result.reply == "Saved: one part, about 10 dollars."
+    (saved,) = [v for v in t.artifacts if v.type == "bom"]
+    content = json.loads(saved.content)
+    assert content["project_name"] == PROJECT and content["total_cost"] == 10.0
+    assert content["power_analysis"]["supply_voltage"] == 5.0
+    second = server.sent_to("bom_generator")[1]["messages"]
+    assert isinstance(second, list) and second[-1]["role"] == "tool"
+
+
 async def test_a_slow_stream_is_not_cut_and_a_stalled_one_is(
     server: ModelServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
