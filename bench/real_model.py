@@ -49,6 +49,7 @@ MODELS = {
         version="0.2.0",
         parts=22,
         sha256_prefix="cc324af0",
+        recover_text_calls="1",
     ),
     "0.5b": ModelSpec(
         name="Qwen2.5-0.5B-Instruct (GGUF)",
@@ -57,6 +58,7 @@ MODELS = {
         version="0.9.0",
         parts=6,
         sha256_prefix="1d961463",
+        recover_text_calls="1",
     ),
 }
 
