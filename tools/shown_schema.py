@@ -125,7 +125,7 @@ def compacted(tool: BaseTool) -> BaseTool:
     full = convert_to_openai_tool(tool)["function"].get("parameters") or {}
     return ShownSchemaTool(
         name=tool.name,
-        description=tool.description,
+        description=" ".join(tool.description.split()),  # a docstring's indentation
         args_schema=tool.args_schema,
         func=tool.func,
         coroutine=tool.coroutine,

@@ -117,7 +117,8 @@ def test_a_compacted_tool_runs_like_the_original() -> None:
 
     @tool
     def lookup(query: str, limit: int | None = None) -> str:
-        """Find things."""
+        """Find things
+        by name."""
         return f"{query}:{limit}"
 
     shown = compacted(lookup)
@@ -125,4 +126,5 @@ def test_a_compacted_tool_runs_like_the_original() -> None:
     assert shown.invoke({"query": "bme280", "limit": 2}) == "bme280:2"
     params = convert_to_openai_tool(shown)["function"]["parameters"]
     assert params["properties"]["limit"] == {"type": "integer"}
+    assert shown.description == "Find things by name."
     assert compacted(shown) is shown
