@@ -295,6 +295,7 @@ def _largest_prompt(requests: list[dict[str, Any]]) -> str:
 
 def render(meta: dict[str, Any], turns: list[dict[str, Any]], tallies: list[AgentTally]) -> str:
     recover = meta.get("recover_text_calls") or "none"
+    require = meta.get("require_tool_calls") or "none"
     lines = [
         "## A short conversation with a small real model",
         "",
@@ -303,7 +304,8 @@ def render(meta: dict[str, Any], turns: list[dict[str, Any]], tallies: list[Agen
         f"`llama-server` on loopback (context {meta['ctx']} tokens, answers capped at "
         f"{meta['max_tokens']} tokens, {meta['threads']} threads), three messages in one "
         "thread, agents chosen by Ohm's routing; calls printed as text recovered for: "
-        f"{recover}. *Failed* counts tool results that went back "
+        f"{recover}; a tool call required until the turn has saved for: {require}. "
+        "*Failed* counts tool results that went back "
         "to the model as errors to fix; *checks passed* counts saved versions with no error "
         "finding; *steps* are model calls against the agent's budget; *prompt* is the "
         "largest request in tokens (system prompt, tool schemas and messages) as llama-server "
@@ -352,6 +354,13 @@ def main(argv: list[str] | None = None) -> int:
         "--server-log", type=Path, help="with --base-url: that server's log, for request sizes"
     )
     parser.add_argument(
+        "--require-tool-calls",
+        default=None,
+        metavar="AGENTS",
+        help="agents asked for a tool call until their turn has saved "
+        "(OHM_REQUIRE_TOOL_CALLS); default: what the model's entry says",
+    )
+    parser.add_argument(
         "--recover-text-calls",
         default=None,
         metavar="AGENTS",
@@ -363,6 +372,9 @@ def main(argv: list[str] | None = None) -> int:
     spec = real_model.MODELS[args.model]
     recover = (
         spec.recover_text_calls if args.recover_text_calls is None else args.recover_text_calls
+    )
+    require = (
+        spec.require_tool_calls if args.require_tool_calls is None else args.require_tool_calls
     )
     proc: subprocess.Popen[bytes] | None = None
     log_path: Path | None = None
@@ -387,10 +399,14 @@ def main(argv: list[str] | None = None) -> int:
             )
             for var in ("OHM_OFFLINE", "OHM_DATABASE_URL", "OHM_CHECKPOINT_URL", "OHM_CONFIG"):
                 os.environ.pop(var, None)
-            if recover:
-                os.environ["OHM_RECOVER_TEXT_CALLS"] = recover
-            else:
-                os.environ.pop("OHM_RECOVER_TEXT_CALLS", None)
+            for var, value in (
+                ("OHM_RECOVER_TEXT_CALLS", recover),
+                ("OHM_REQUIRE_TOOL_CALLS", require),
+            ):
+                if value:
+                    os.environ[var] = value
+                else:
+                    os.environ.pop(var, None)
             from providers.factory import reset_factory
 
             reset_factory()
@@ -415,8 +431,10 @@ def main(argv: list[str] | None = None) -> int:
         **machine(),
         "command": f".venv/bin/python bench/eval_real.py --model {args.model} "
         f"--max-tokens {args.max_tokens} --ctx {args.ctx}"
-        + (f" --recover-text-calls {recover}" if recover else ""),
+        + (f" --recover-text-calls {recover}" if recover else "")
+        + (f" --require-tool-calls {require}" if require else ""),
         "recover_text_calls": recover,
+        "require_tool_calls": require,
         "model": spec.name,
         "ctx": args.ctx,
         "max_tokens": args.max_tokens,

@@ -27,6 +27,9 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+# The agents of the evaluation's conversation whose turn is to save an artifact.
+WRITING_AGENTS = "project_initializer,bom_generator,wiring_diagram"
+
 
 @dataclass(frozen=True)
 class ModelSpec:
@@ -39,6 +42,9 @@ class ModelSpec:
     recover_text_calls: str = ""
     """Agents (``OHM_RECOVER_TEXT_CALLS``) whose tool calls this model tends to print as
     text; the evaluation has Ohm recover them."""
+    require_tool_calls: str = ""
+    """Agents (``OHM_REQUIRE_TOOL_CALLS``) for which this model answers in prose where it
+    should save; the evaluation has Ohm ask for a tool call until the turn has saved."""
 
 
 MODELS = {
@@ -50,6 +56,7 @@ MODELS = {
         parts=22,
         sha256_prefix="cc324af0",
         recover_text_calls="1",
+        require_tool_calls=WRITING_AGENTS,
     ),
     "0.5b": ModelSpec(
         name="Qwen2.5-0.5B-Instruct (GGUF)",
@@ -59,6 +66,7 @@ MODELS = {
         parts=6,
         sha256_prefix="1d961463",
         recover_text_calls="1",
+        require_tool_calls=WRITING_AGENTS,
     ),
 }
 
