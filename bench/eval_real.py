@@ -24,6 +24,7 @@ import argparse
 import asyncio
 import dataclasses
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -65,6 +66,7 @@ class AgentTally:
     errors: list[str] = field(default_factory=list)
     seconds: float = 0.0
     saved_types: list[str] = field(default_factory=list)
+    requests: list[dict[str, Any]] = field(default_factory=list)
 
     def row(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -97,6 +99,73 @@ def tally_events(events: list[Any], tallies: dict[str, AgentTally], default_agen
         elif kind == "error":
             t.errors.append(f"{ev.kind}: {ev.message}"[:200])
     return answered
+
+
+_TASK = re.compile(r"\| task (\d+) \|")
+_PROMPT_EVAL = re.compile(r"prompt eval time =\s*([\d.]+) ms /\s*(\d+) tokens")
+_GEN_EVAL = re.compile(r"(?:^|\|)\s+eval time =\s*([\d.]+) ms /\s*(\d+) tokens")
+_STOP = re.compile(r"stop processing: n_tokens = (\d+)")
+
+
+@dataclass
+class Request:
+    """One model request as llama-server logged it."""
+
+    task: int
+    prompt_tokens: int = 0
+    """Tokens in the request (system prompt, tool schemas, messages)."""
+    processed_tokens: int = 0
+    """Prompt tokens evaluated, the rest came from the server's prompt cache."""
+    prompt_seconds: float = 0.0
+    generated_tokens: int = 0
+    generate_seconds: float = 0.0
+
+
+def server_requests(log_text: str) -> list[Request]:
+    """The requests in a stretch of llama-server's log, in order, from its timing lines.
+
+    Per task the log prints the prompt tokens it evaluated and the tokens it generated,
+    and at the end the tokens in the slot (prompt plus generated). A line with no task id
+    belongs to the task named last (some versions break the timing line after it)."""
+    by_task: dict[int, Request] = {}
+    current: Request | None = None
+    for line in log_text.splitlines():
+        if task := _TASK.search(line):
+            current = by_task.setdefault(int(task.group(1)), Request(int(task.group(1))))
+        if current is None:
+            continue
+        if m := _PROMPT_EVAL.search(line):
+            current.prompt_seconds = float(m.group(1)) / 1000
+            current.processed_tokens = int(m.group(2))
+        elif m := _GEN_EVAL.search(line):
+            current.generate_seconds = float(m.group(1)) / 1000
+            current.generated_tokens = int(m.group(2))
+        elif m := _STOP.search(line):
+            current.prompt_tokens = int(m.group(1))
+    out = []
+    for r in by_task.values():
+        if not (r.processed_tokens or r.generated_tokens):
+            continue
+        r.prompt_tokens = max(r.prompt_tokens - r.generated_tokens, r.processed_tokens)
+        out.append(r)
+    return out
+
+
+class LogTail:
+    """What a log file gained since the last call (empty when there is no log)."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self.offset = path.stat().st_size if path is not None and path.exists() else 0
+
+    def new_text(self) -> str:
+        if self.path is None or not self.path.exists():
+            return ""
+        with self.path.open("rb") as fh:
+            fh.seek(self.offset)
+            data = fh.read()
+        self.offset += len(data)
+        return data.decode("utf-8", "replace")
 
 
 def _free_port() -> int:
@@ -135,7 +204,11 @@ def start_server(
 
 
 async def converse(
-    data_dir: Path, max_tokens: int, turn_timeout: float, messages: tuple[tuple[str, str], ...]
+    data_dir: Path,
+    max_tokens: int,
+    turn_timeout: float,
+    messages: tuple[tuple[str, str], ...],
+    server_log: Path | None = None,
 ) -> tuple[list[dict[str, Any]], dict[str, AgentTally]]:
     from graph.assembly_line import AssemblyLine
     from nodes import agents
@@ -146,6 +219,7 @@ async def converse(
         agents.AGENTS[name] = dataclasses.replace(spec, max_tokens=min(spec.max_tokens, max_tokens))
     tallies: dict[str, AgentTally] = {}
     turns: list[dict[str, Any]] = []
+    log = LogTail(server_log)
     async with AssemblyLine(data_dir=data_dir) as line:
         for label, message in messages:
             events: list[Any] = []
@@ -177,6 +251,16 @@ async def converse(
             state = await line.graph.aget_state({"configurable": {"thread_id": "eval"}})
             t.steps += int(state.values.get("steps") or 0)
             t.max_steps = agents.AGENTS[agent].max_steps if agent in agents.AGENTS else 0
+            requests = [dataclasses.asdict(r) for r in server_requests(log.new_text())]
+            t.requests.extend(requests)
+            for r in requests:
+                print(
+                    f"  [{label}] request: {r['prompt_tokens']} prompt tokens "
+                    f"({r['processed_tokens']} evaluated in {r['prompt_seconds']:.0f} s), "
+                    f"{r['generated_tokens']} generated in {r['generate_seconds']:.0f} s",
+                    file=sys.stderr,
+                    flush=True,
+                )
             turns.append(
                 {
                     "turn": label,
@@ -186,6 +270,7 @@ async def converse(
                     "status": status,
                     "seconds": round(seconds, 1),
                     "reply": (done.result.reply[:400] if done is not None else ""),
+                    "requests": requests,
                 }
             )
             print(f"[{label}] {agent}: {status} in {seconds:.0f} s", file=sys.stderr, flush=True)
@@ -204,7 +289,13 @@ def _describe(ev: Any) -> str:
     return f"error {ev.kind}: {ev.message[:160]}"
 
 
+def _largest_prompt(requests: list[dict[str, Any]]) -> str:
+    return str(max((r["prompt_tokens"] for r in requests), default=0) or "-")
+
+
 def render(meta: dict[str, Any], turns: list[dict[str, Any]], tallies: list[AgentTally]) -> str:
+    recover = meta.get("recover_text_calls") or "none"
+    require = meta.get("require_tool_calls") or "none"
     lines = [
         "## A short conversation with a small real model",
         "",
@@ -212,25 +303,36 @@ def render(meta: dict[str, Any], turns: list[dict[str, Any]], tallies: list[Agen
         f"({meta['machine']}, Python {meta['python']}): {meta['model']} served by llama.cpp's "
         f"`llama-server` on loopback (context {meta['ctx']} tokens, answers capped at "
         f"{meta['max_tokens']} tokens, {meta['threads']} threads), three messages in one "
-        "thread, agents chosen by Ohm's routing. *Failed* counts tool results that went back "
+        "thread, agents chosen by Ohm's routing; calls printed as text recovered for: "
+        f"{recover}; a tool call required until the turn has saved for: {require}. "
+        "*Failed* counts tool results that went back "
         "to the model as errors to fix; *checks passed* counts saved versions with no error "
-        "finding; *steps* are model calls against the agent's budget. Numbers: "
-        "`bench/results/eval_real.json`.",
+        "finding; *steps* are model calls against the agent's budget; *prompt* is the "
+        "largest request in tokens (system prompt, tool schemas and messages) as llama-server "
+        "counted it. Numbers: `bench/results/eval_real.json`.",
         "",
-        "| agent | turns | tool calls | failed | saved | checks passed | steps / budget | s |",
-        "|---|---|---|---|---|---|---|---|",
+        "| agent | turns | tool calls | failed | saved | checks passed | steps / budget "
+        "| prompt | s |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for t in tallies:
         budget = f"{t.steps} / {t.max_steps * t.turns}" if t.max_steps else str(t.steps)
         lines.append(
             f"| {t.agent} | {t.turns} | {t.tool_calls} | {t.failed_calls} | {t.saved} "
-            f"| {t.checks_passed} | {budget} | {t.seconds:.0f} |"
+            f"| {t.checks_passed} | {budget} | {_largest_prompt(t.requests)} "
+            f"| {t.seconds:.0f} |"
         )
-    lines += ["", "| turn | agent | route | outcome | s |", "|---|---|---|---|---|"]
+    lines += [
+        "",
+        "| turn | agent | route | outcome | requests | generated | s |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for turn in turns:
+        reqs = turn.get("requests") or []
+        generated = sum(r["generated_tokens"] for r in reqs)
         lines.append(
             f"| {turn['turn']} | {turn['agent']} | {turn['route']} | {turn['status']} "
-            f"| {turn['seconds']:.0f} |"
+            f"| {len(reqs)} | {generated} | {turn['seconds']:.0f} |"
         )
     return "\n".join(lines)
 
@@ -248,12 +350,37 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--base-url", help="use this running OpenAI-compatible server (…/v1) instead of one here"
     )
+    parser.add_argument(
+        "--server-log", type=Path, help="with --base-url: that server's log, for request sizes"
+    )
+    parser.add_argument(
+        "--require-tool-calls",
+        default=None,
+        metavar="AGENTS",
+        help="agents asked for a tool call until their turn has saved "
+        "(OHM_REQUIRE_TOOL_CALLS); default: what the model's entry says",
+    )
+    parser.add_argument(
+        "--recover-text-calls",
+        default=None,
+        metavar="AGENTS",
+        help="agents whose calls printed as text are run (OHM_RECOVER_TEXT_CALLS); "
+        "default: what the model's entry says",
+    )
     args = parser.parse_args(argv)
 
     spec = real_model.MODELS[args.model]
+    recover = (
+        spec.recover_text_calls if args.recover_text_calls is None else args.recover_text_calls
+    )
+    require = (
+        spec.require_tool_calls if args.require_tool_calls is None else args.require_tool_calls
+    )
     proc: subprocess.Popen[bytes] | None = None
+    log_path: Path | None = None
     if args.base_url:
         url = args.base_url.rstrip("/").removesuffix("/v1")
+        log_path = args.server_log
     else:
         gguf = real_model.fetch_weights(spec)
         binary = real_model.build_server()
@@ -272,11 +399,25 @@ def main(argv: list[str] | None = None) -> int:
             )
             for var in ("OHM_OFFLINE", "OHM_DATABASE_URL", "OHM_CHECKPOINT_URL", "OHM_CONFIG"):
                 os.environ.pop(var, None)
+            for var, value in (
+                ("OHM_RECOVER_TEXT_CALLS", recover),
+                ("OHM_REQUIRE_TOOL_CALLS", require),
+            ):
+                if value:
+                    os.environ[var] = value
+                else:
+                    os.environ.pop(var, None)
             from providers.factory import reset_factory
 
             reset_factory()
             turns, tallies = asyncio.run(
-                converse(Path(tmp), args.max_tokens, args.turn_timeout, CONVERSATION[: args.turns])
+                converse(
+                    Path(tmp),
+                    args.max_tokens,
+                    args.turn_timeout,
+                    CONVERSATION[: args.turns],
+                    log_path,
+                )
             )
     finally:
         if proc is not None:
@@ -289,7 +430,11 @@ def main(argv: list[str] | None = None) -> int:
     meta = {
         **machine(),
         "command": f".venv/bin/python bench/eval_real.py --model {args.model} "
-        f"--max-tokens {args.max_tokens}",
+        f"--max-tokens {args.max_tokens} --ctx {args.ctx}"
+        + (f" --recover-text-calls {recover}" if recover else "")
+        + (f" --require-tool-calls {require}" if require else ""),
+        "recover_text_calls": recover,
+        "require_tool_calls": require,
         "model": spec.name,
         "ctx": args.ctx,
         "max_tokens": args.max_tokens,

@@ -27,6 +27,11 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+# The agents of the evaluation's conversation whose turn is to save a structured artifact.
+# (The kickoff's brief is free text: forced, a small model writes it until its token
+# limit, which costs many minutes on a CPU and is then refused as cut off.)
+WRITING_AGENTS = "bom_generator,wiring_diagram"
+
 
 @dataclass(frozen=True)
 class ModelSpec:
@@ -36,6 +41,12 @@ class ModelSpec:
     version: str
     parts: int
     sha256_prefix: str = ""
+    recover_text_calls: str = ""
+    """Agents (``OHM_RECOVER_TEXT_CALLS``) whose tool calls this model tends to print as
+    text; the evaluation has Ohm recover them."""
+    require_tool_calls: str = ""
+    """Agents (``OHM_REQUIRE_TOOL_CALLS``) for which this model answers in prose where it
+    should save; the evaluation has Ohm ask for a tool call until the turn has saved."""
 
 
 MODELS = {
@@ -46,6 +57,8 @@ MODELS = {
         version="0.2.0",
         parts=22,
         sha256_prefix="cc324af0",
+        recover_text_calls="1",
+        require_tool_calls=WRITING_AGENTS,
     ),
     "0.5b": ModelSpec(
         name="Qwen2.5-0.5B-Instruct (GGUF)",
@@ -54,6 +67,8 @@ MODELS = {
         version="0.9.0",
         parts=6,
         sha256_prefix="1d961463",
+        recover_text_calls="1",
+        require_tool_calls=WRITING_AGENTS,
     ),
 }
 
@@ -87,7 +102,10 @@ def build_server(cache: Path | None = None) -> Path:
     if not archives:
         log("downloading the llama-cpp-python source distribution")
         sdists.mkdir(parents=True, exist_ok=True)
-        _pip("download", "--no-binary", ":all:", "--no-deps", "llama-cpp-python", "-d", str(sdists))
+        # Only this package as source: its build backend may come as wheels, which is
+        # much faster than building every build dependency from source too.
+        _pip("download", "--no-binary", "llama-cpp-python", "--no-deps", "llama-cpp-python",
+             "-d", str(sdists))  # fmt: skip
         archives = sorted(sdists.glob("llama_cpp_python-*.tar.gz"))
     archive = archives[-1]
     src_root = cache / "src"

@@ -86,10 +86,12 @@ Route = Literal["initializer", "classifier", "local", "forced", "fallback", "att
 READ_TOOLS = ("read", "list_artifacts", "run_checks", "parts_catalog")
 # Each agent is bound to the typed write tools of what it writes (tools/typed_writes.py).
 WRITE_TOOLS = ("read", "write_document", "delete", "list_artifacts")
-DESIGN_TOOLS = ("read", "delete", "list_artifacts", "parts_catalog")
+DESIGN_TOOLS = ("read", "list_artifacts", "parts_catalog")
+# Every tool's schema is part of every request the agent makes; the parts list and the
+# wiring are replaced or merged, never deleted, so those agents are not offered `delete`.
 BOM_TOOLS = (*DESIGN_TOOLS, "write_bom")
 WIRING_TOOLS = (*DESIGN_TOOLS, "write_wiring")
-CODE_TOOLS = (*DESIGN_TOOLS, "write_code", "write_code_files")
+CODE_TOOLS = (*DESIGN_TOOLS, "delete", "write_code", "write_code_files")
 INSPECTOR_TOOLS = ("read", "list_artifacts", "run_checks", "write_inspection")
 DATASHEET_TOOLS = ("read", "list_artifacts", "parts_catalog", "save_project_part")
 # Proposes cheaper parts (each checked by Ohm before it is offered) and, once the maker
@@ -112,6 +114,12 @@ class AgentSpec:
     call is run when it fits exactly one offered tool (otherwise the model is told to use
     the tool interface). Set per agent in ohm.toml (``recover_text_tool_calls = true``) or
     with ``OHM_RECOVER_TEXT_CALLS`` (``1`` for every agent, or a comma-separated list)."""
+    require_tool_calls: bool = False
+    """For models that answer in prose where they should save: until the turn has saved an
+    artifact, each request asks for a tool call (``tool_choice="required"``), except on
+    the last step of the budget, which stays free for the answer. Only for agents with a
+    write tool. Set per agent in ohm.toml (``require_tool_calls = true``) or with
+    ``OHM_REQUIRE_TOOL_CALLS`` (``1`` for every agent, or a comma-separated list)."""
 
     @property
     def prompt(self) -> str:
@@ -235,6 +243,20 @@ def file_overrides() -> dict[str, dict[str, Any]]:
     return {k: dict(v) for k, v in agents.items()}
 
 
+ALL_AGENTS: frozenset[str] = frozenset({"*"})
+
+
+def _agent_list(raw: str) -> frozenset[str] | None:
+    """An environment list of agents: None when unset, ALL_AGENTS for ``1``/``all``, else
+    the agent ids named (aliases such as ``bom`` resolved)."""
+    value = raw.strip().lower()
+    if not value:
+        return None
+    if value in ("1", "true", "yes", "on", "all"):
+        return ALL_AGENTS
+    return frozenset(resolve_agent_or_self(a) for a in value.split(",") if a.strip())
+
+
 def agent_spec(
     name: str,
     model_overrides: dict[str, str] | None = None,
@@ -257,13 +279,15 @@ def agent_spec(
         changes["temperature"] = _float(
             os.environ[f"OHM_TEMPERATURE_{env_key}"], f"OHM_TEMPERATURE_{env_key}"
         )
-    if "recover_text_tool_calls" in conf:
-        changes["recover_text_tool_calls"] = bool(conf["recover_text_tool_calls"])
-    recover = os.environ.get("OHM_RECOVER_TEXT_CALLS", "").strip().lower()
-    if recover:
-        listed = {resolve_agent_or_self(a) for a in recover.split(",") if a.strip()}
-        everyone = recover in ("1", "true", "yes", "on", "all")
-        changes["recover_text_tool_calls"] = everyone or name in listed
+    for flag, env in (
+        ("recover_text_tool_calls", "OHM_RECOVER_TEXT_CALLS"),
+        ("require_tool_calls", "OHM_REQUIRE_TOOL_CALLS"),
+    ):
+        if flag in conf:
+            changes[flag] = bool(conf[flag])
+        listed = _agent_list(os.environ.get(env, ""))
+        if listed is not None:
+            changes[flag] = listed is ALL_AGENTS or name in listed
     if model_overrides and model_overrides.get(name):
         changes["model"] = model_overrides[name]
     if temperature_overrides and name in temperature_overrides:

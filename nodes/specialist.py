@@ -19,7 +19,7 @@ from persistence.visibility import context_cut
 from providers.answers import scrub_message
 from tools.results import outcome_of
 
-from .agents import AGENTS, agent_spec
+from .agents import AGENTS, AgentSpec, agent_spec
 from .attachments import has_attachments, with_attachments
 from .broken_calls import native_calls, refused_calls
 from .classifier import message_text
@@ -103,6 +103,18 @@ def _turn_writes(turn: list[AnyMessage]) -> tuple[list[str], list[str]]:
     return written, [e for errs in errors_by_kind.values() for e in errs]
 
 
+def must_call_a_tool(spec: AgentSpec, tools: list[Any], steps: int, turn: list[AnyMessage]) -> bool:
+    """Whether this step's request asks for a tool call: only for an agent configured so
+    (``require_tool_calls``) that has a write tool, while the turn has saved nothing, and
+    never on the last step of the budget."""
+    if not spec.require_tool_calls or steps + 1 >= spec.max_steps:
+        return False
+    if not any(str(getattr(t, "name", "")).startswith("write") for t in tools):
+        return False
+    written, _ = _turn_writes(turn)
+    return not written
+
+
 def route_meta(state: dict[str, Any], agent: str) -> dict[str, Any]:
     return {
         "agent": agent,
@@ -155,7 +167,16 @@ async def run_specialist(
         return {"messages": [reply], "steps": steps}
 
     system = SystemMessage(prompt)
-    bound = derived("tools", (model, tools), lambda: model.bind_tools(tools)) if tools else model
+    if tools and must_call_a_tool(spec, tools, steps, turn):
+        bound = derived(
+            "tools-required",
+            (model, tools),
+            lambda: model.bind_tools(tools, tool_choice="required"),
+        )
+    elif tools:
+        bound = derived("tools", (model, tools), lambda: model.bind_tools(tools))
+    else:
+        bound = model
     history = condensed_history(earlier)
     response = await bound.ainvoke([system, *history, *turn])
     steps += 1

@@ -18,6 +18,8 @@ from typing import Any
 
 from langchain_core.utils.function_calling import convert_to_openai_tool
 
+from tools.shown_schema import accepted_arguments
+
 _FENCE = re.compile(r"```[ \t]*([A-Za-z0-9_-]*)[ \t]*\n(.*?)```", re.DOTALL)
 _MAX_OBJECTS = 8
 _NAME_KEYS = ("name", "tool", "tool_name", "function", "function_name")
@@ -89,19 +91,42 @@ class ToolShape:
     name: str
     properties: frozenset[str]
     required: frozenset[str]
+    wrapper: str | None = None
+    """The one required parameter of a tool that takes a single object (``bom`` of
+    ``write_bom``), whose fields are ``inner``: an object printed with exactly those
+    fields is that parameter's value."""
+    inner: frozenset[str] = frozenset()
+    inner_required: frozenset[str] = frozenset()
+
+
+def _wrapped(params: dict[str, Any]) -> tuple[str, frozenset[str], frozenset[str]] | None:
+    required = params.get("required") or []
+    if len(required) != 1:
+        return None
+    prop = (params.get("properties") or {}).get(required[0]) or {}
+    inner = prop.get("properties")
+    if prop.get("type") != "object" or not isinstance(inner, dict) or len(inner) < 2:
+        return None
+    return str(required[0]), frozenset(inner), frozenset(prop.get("required") or [])
 
 
 def tool_shapes(tools: Sequence[Any]) -> list[ToolShape]:
-    """Name and parameter names of each tool, from the same schema the model is sent."""
+    """Name and parameter names of each tool, from the same schema the model is sent,
+    plus the arguments a tool takes without showing them (fields Ohm fills in)."""
     shapes: list[ToolShape] = []
     for t in tools:
         fn = convert_to_openai_tool(t)["function"]
         params = fn.get("parameters") or {}
+        wrapped = _wrapped(params)
+        wrapper, inner, inner_required = wrapped or (None, frozenset(), frozenset())
         shapes.append(
             ToolShape(
                 fn["name"],
-                frozenset((params.get("properties") or {}).keys()),
+                frozenset((params.get("properties") or {}).keys()) | accepted_arguments(t),
                 frozenset(params.get("required") or []),
+                wrapper,
+                inner,
+                inner_required,
             )
         )
     return shapes
@@ -144,7 +169,19 @@ def _by_keys(obj: dict[str, Any], shapes: Sequence[ToolShape]) -> TextCall | Non
     if not keys:
         return None
     fits = [s for s in shapes if keys <= s.properties and s.required <= keys]
-    return TextCall(fits[0].name, obj) if len(fits) == 1 else None
+    if fits:
+        return TextCall(fits[0].name, obj) if len(fits) == 1 else None
+    # The value of a tool's one object parameter, printed without the parameter's name:
+    # a parts list's own fields for `write_bom(bom=...)`. At least two of its fields, so
+    # that a lone common key (`warnings`) is not read as a whole artifact.
+    inside = [
+        s
+        for s in shapes
+        if s.wrapper and len(keys) >= 2 and keys <= s.inner and s.inner_required <= keys
+    ]
+    if len(inside) == 1 and inside[0].wrapper:
+        return TextCall(inside[0].name, {inside[0].wrapper: obj})
+    return None
 
 
 def text_tool_calls(text: str, tools: Sequence[Any]) -> list[TextCall]:

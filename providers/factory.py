@@ -247,6 +247,11 @@ class ModelFactory:
             # Without an explicit timeout ChatOpenAI passes None, which disables the
             # client's: a hung request would never time out and never rotate.
             timeout=self._timeout,
+            # langchain_openai's own limit on the wait for the next streamed chunk (120 s
+            # unless set) would cut a slow local model still reading a long prompt before
+            # its first token. The transport's read timeout (OHM_TIMEOUT_S) is the one
+            # setting for that wait, and its error says so.
+            stream_chunk_timeout=None,
             http_client=self._sync,
             http_async_client=self._async,
             default_headers={AGENT_HEADER: spec.name},

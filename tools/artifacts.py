@@ -37,6 +37,7 @@ from .schemas import (
     normalize_code_path,
     parse_code_bundle,
 )
+from .shown_schema import compacted
 
 log = logging.getLogger(__name__)
 
@@ -405,7 +406,7 @@ def build_tools(
     out: list[BaseTool] = []
     for n in names:
         if n in fixed:
-            out.append(fixed[n])
+            out.append(compacted(fixed[n]))
         elif n in TYPED_WRITES:
             out.append(build_typed_write(TYPED_WRITES[n], deps))
     return out

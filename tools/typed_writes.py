@@ -20,10 +20,10 @@ import logging
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import cache
 from typing import Annotated, Any, Literal, get_args
 
-from langchain_core.tools import BaseTool, InjectedToolArg, StructuredTool
-from langchain_core.tools.base import ArgsSchema
+from langchain_core.tools import BaseTool, InjectedToolArg
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
 from persistence.store import ArtifactStore, VersionView, WriteMeta
@@ -43,6 +43,7 @@ from .schemas import (
     guess_language,
     normalize_code_path,
 )
+from .shown_schema import FILLED_BY_OHM, ShownSchemaTool, compact_schema
 
 log = logging.getLogger(__name__)
 
@@ -89,10 +90,13 @@ def _code_text(value: Any) -> Any:
     return value
 
 
-MERGE_HELP = (
-    "replace: this is the whole new version. merge: update matching entries (BOM parts by "
-    "part number or name, wiring components by id, connections by their two ends) and keep "
-    "the rest. append: add entries to the end."
+BOM_MERGE_HELP = (
+    "replace: the whole new list. merge: update the parts given (matched by part number or "
+    "name), keep the rest. append: add the parts given."
+)
+WIRING_MERGE_HELP = (
+    "replace: the whole new wiring. merge: update the components (by id) and connections "
+    "(by their two ends) given, keep the rest. append: add them."
 )
 
 # ----------------------------------------------------------------- argument models
@@ -102,7 +106,10 @@ class BomDraft(Bom):
     """A parts list as the model writes it; Ohm fills in the project name."""
 
     project_name: str | None = Field(  # type: ignore[assignment]
-        default=None, description="Filled in by Ohm from the project; leave it out."
+        default=None, description=f"{FILLED_BY_OHM} from the project; leave it out."
+    )
+    total_cost: float | None = Field(
+        default=None, ge=0, description=f"{FILLED_BY_OHM} from the unit costs; leave it out."
     )
     components: Annotated[list[BomComponent], BeforeValidator(json_text)] = Field(
         default_factory=list,
@@ -135,13 +142,13 @@ class CodeFileDraft(BaseModel):
         description="The file's whole text, exactly as it should be saved."
     )
     language: Annotated[Language | None, BeforeValidator(_language)] = Field(
-        default=None, description="Filled in by Ohm from the file name when left out."
+        default=None, description=f"{FILLED_BY_OHM} from the file name when left out."
     )
 
 
 class WriteBomArgs(BaseModel):
     bom: BomDraft = Field(description="The parts list.")
-    merge: Merge = Field(default="replace", description=MERGE_HELP)
+    merge: Merge = Field(default="replace", description=BOM_MERGE_HELP)
 
     @model_validator(mode="before")
     @classmethod
@@ -151,7 +158,7 @@ class WriteBomArgs(BaseModel):
 
 class WriteWiringArgs(BaseModel):
     wiring: WiringDraft = Field(description="The wiring: components, connections, steps.")
-    merge: Merge = Field(default="replace", description=MERGE_HELP)
+    merge: Merge = Field(default="replace", description=WIRING_MERGE_HELP)
 
     @model_validator(mode="before")
     @classmethod
@@ -165,7 +172,7 @@ class WriteCodeArgs(BaseModel):
         description="The file's whole text, exactly as it should be saved."
     )
     language: Annotated[Language | None, BeforeValidator(_language)] = Field(
-        default=None, description="Filled in by Ohm from the file name when left out."
+        default=None, description=f"{FILLED_BY_OHM} from the file name when left out."
     )
     append: bool = Field(default=False, description="Add the text to the end of the file.")
 
@@ -233,7 +240,7 @@ def _json_type(schema: dict[str, Any], defs: dict[str, Any], depth: int) -> str:
         parts = [
             f"{k}{'' if k in req else '?'}: {_json_type(s, defs, depth - 1)}"
             for k, s in schema["properties"].items()
-            if "Filled in by Ohm" not in str(s.get("description", ""))
+            if not str(s.get("description", "")).startswith(FILLED_BY_OHM)
         ]
         return "{" + ", ".join(parts) + "}"
     if t == "array":
@@ -309,14 +316,22 @@ class _LooseArgs(BaseModel):
     runtime: Annotated[Any, InjectedToolArg] = None
 
 
-class TypedWriteTool(StructuredTool):
-    """A structured tool whose model-facing schema is the typed argument model."""
+class TypedWriteTool(ShownSchemaTool):
+    """A structured tool whose model-facing schema is the typed argument model, compacted
+    (tools/shown_schema.py)."""
 
     shown_schema: type[BaseModel]
 
-    @property
-    def tool_call_schema(self) -> ArgsSchema:
-        return self.shown_schema
+
+@cache
+def _shown_args_schema(args: type[BaseModel]) -> str:
+    return json.dumps(compact_schema(args.model_json_schema()))
+
+
+def shown_args_schema(args: type[BaseModel]) -> dict[str, Any]:
+    """The JSON Schema a model is shown for a typed write (a fresh copy each time)."""
+    shown: dict[str, Any] = json.loads(_shown_args_schema(args))
+    return shown
 
 
 def _failure(tool: str, message: str, summary: str) -> tuple[str, dict[str, Any]]:
@@ -355,6 +370,8 @@ def build_typed_write(spec: TypedWrite, deps: WriteDeps) -> BaseTool:
         description=spec.description,
         args_schema=_LooseArgs,
         shown_schema=spec.args,
+        shown=shown_args_schema(spec.args),
+        accepted=tuple(spec.args.model_fields),
         func=run_tool,
         response_format="content_and_artifact",
     )

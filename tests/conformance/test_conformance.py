@@ -346,6 +346,83 @@ async def test_a_call_printed_as_text_is_recovered_where_configured(
     assert len(server.sent_to("code_generator")) == 2  # the call, then the final answer
 
 
+async def test_a_parts_list_printed_as_text_is_saved_where_recovery_is_configured(
+    server: ModelServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Small local models often print the artifact itself, not a call: with recovery on,
+    # the one tool whose object parameter it fits saves it.
+    monkeypatch.setenv("OHM_RECOVER_TEXT_CALLS", "bom")
+    bom = {
+        "summary": "Soil monitor on USB power.",
+        "components": [
+            {
+                "name": "ESP32 dev board",
+                "part_number": "ESP32-DEVKITC-32E",
+                "manufacturer": "Espressif Systems",
+                "unit_cost": "$10",
+            }
+        ],
+        "power_analysis": {"supply_voltage": "5 V"},
+    }
+    server.script(
+        "bom_generator",
+        Answer(text=f"Here is the list:\n```json\n{json.dumps(bom)}\n```"),
+        Answer(text="Saved: one part, about 10 dollars."),
+    )
+    t = await turn(tmp_path, "What parts do I need?", agent="bom")
+    assert t.result is not None and t.result.reply == "Saved: one part, about 10 dollars."
+    (saved,) = [v for v in t.artifacts if v.type == "bom"]
+    content = json.loads(saved.content)
+    assert content["project_name"] == PROJECT and content["total_cost"] == 10.0
+    assert content["power_analysis"]["supply_voltage"] == 5.0
+    second = server.sent_to("bom_generator")[1]["messages"]
+    assert isinstance(second, list) and second[-1]["role"] == "tool"
+
+
+BOM_ARGS = {
+    "bom": {
+        "components": [
+            {"name": "ESP32 dev board", "part_number": "ESP32-DEVKITC-32E", "manufacturer": "x"}
+        ]
+    }
+}
+
+
+async def test_a_tool_call_is_required_until_the_turn_has_saved_where_configured(
+    server: ModelServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OHM_REQUIRE_TOOL_CALLS", "bom")
+    server.script(
+        "bom_generator",
+        Answer(calls=[ToolCall("read", json.dumps({"artifact_type": "context"}))]),
+        Answer(calls=[ToolCall("write_bom", json.dumps({"bom": {"components": []}}))]),
+        Answer(calls=[ToolCall("write_bom", json.dumps(BOM_ARGS))]),
+        Answer(text="Saved the parts list."),
+    )
+    t = await turn(tmp_path, "What parts do I need?", agent="bom")
+    assert t.result is not None and t.result.reply == "Saved the parts list."
+    assert [v.type for v in t.artifacts] == ["bom"]
+    choices = [b.get("tool_choice") for b in server.sent_to("bom_generator")]
+    # Required while nothing is saved (a failed write saves nothing), free after the save.
+    assert choices == ["required", "required", "required", None]
+
+
+async def test_the_last_step_is_free_and_other_agents_are_not_asked(
+    server: ModelServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OHM_REQUIRE_TOOL_CALLS", "bom")
+    budget = AGENTS["bom_generator"].max_steps
+    reading = Answer(calls=[ToolCall("read", json.dumps({"artifact_type": "context"}))])
+    server.script("bom_generator", *[reading] * (budget - 1), Answer(text="No list yet."))
+    server.script("code_generator", Answer(text="Firmware later."))
+    t = await turn(tmp_path, "What parts do I need?", agent="bom")
+    assert t.result is not None and t.result.reply == "No list yet."
+    choices = [b.get("tool_choice") for b in server.sent_to("bom_generator")]
+    assert choices == ["required"] * (budget - 1) + [None]
+    await turn(tmp_path, "Write the firmware.", agent="code")
+    assert [b.get("tool_choice") for b in server.sent_to("code_generator")] == [None]
+
+
 async def test_a_slow_stream_is_not_cut_and_a_stalled_one_is(
     server: ModelServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -358,6 +435,21 @@ async def test_a_slow_stream_is_not_cut_and_a_stalled_one_is(
     server.script("code_generator", Answer(text=text, piece=5, stall_after=3, stall_s=2.5))
     stalled = await turn(tmp_path / "stalled", "Explain.")
     assert_clean_failure(stalled, "sent nothing for 1 s")
+
+
+async def test_a_pause_longer_than_the_clients_own_limit_is_waited_for(
+    server: ModelServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A local model reading a long prompt sends nothing for a while (llama-server sends
+    # its first chunk only then): OHM_TIMEOUT_S, not the OpenAI client's own chunk limit,
+    # decides how long that may be.
+    monkeypatch.setenv("LANGCHAIN_OPENAI_STREAM_CHUNK_TIMEOUT_S", "0.5")
+    monkeypatch.setenv("OHM_TIMEOUT_S", "5")
+    reset_factory()
+    server.script("code_generator", Answer(text="Thought about it.", stall_after=1, stall_s=1.5))
+    t = await turn(tmp_path, "Explain.")
+    assert t.error is None
+    assert t.result is not None and t.result.reply == "Thought about it."
 
 
 # --------------------------------------------------------------- the dashboard

@@ -81,11 +81,15 @@ async def test_specialists_send_the_bom_and_wiring_schemas(
     assert "volts" in power["supply_voltage"]["description"]
     merge = _props(bom_schema)["merge"]
     assert merge["enum"] == ["replace", "merge", "append"]
-    # Ohm fills in the project name: the model may leave it out.
+    # Ohm fills in the project name and the total: the model is not shown them.
     bom_fields = _props(bom_schema, "bom")
-    assert "project_name" in bom_fields
-    assert "project_name" not in (bom_schema["properties"]["bom"].get("required") or [])
+    assert {"components", "power_analysis", "summary"} <= set(bom_fields)
+    assert "project_name" not in bom_fields and "total_cost" not in bom_fields
     assert "runtime" not in bom_schema["properties"]
+    # Compact: optional fields are plain types, nothing is defined twice.
+    sent = json.dumps(bom_schema)
+    assert '"null"' not in sent and "$ref" not in sent and "additionalProperties" not in sent
+    assert component["unit_cost"]["type"] == "number"
 
     wiring_tools = next(_tools(b) for b in bodies if "write_wiring" in _tools(b))
     wiring_schema = wiring_tools["write_wiring"]["parameters"]

@@ -99,3 +99,26 @@ def test_unknown_names_are_rejected() -> None:
     with pytest.raises(ConfigError, match="unknown intent"):
         resolve_intent("BUY")
     assert resolve_intent("wiring") == "WIRING"
+
+
+def test_the_required_tool_call_flag_comes_from_the_environment_and_the_file(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from nodes.agents import agent_spec
+
+    monkeypatch.delenv("OHM_REQUIRE_TOOL_CALLS", raising=False)
+    monkeypatch.delenv("OHM_CONFIG", raising=False)
+    assert not agent_spec("bom_generator").require_tool_calls
+    monkeypatch.setenv("OHM_REQUIRE_TOOL_CALLS", "parts, wiring_diagram")
+    assert agent_spec("bom_generator").require_tool_calls
+    assert agent_spec("wiring_diagram").require_tool_calls
+    assert not agent_spec("conversational").require_tool_calls
+    assert not agent_spec("bom_generator").recover_text_tool_calls  # a separate setting
+    monkeypatch.setenv("OHM_REQUIRE_TOOL_CALLS", "all")
+    assert agent_spec("conversational").require_tool_calls
+    monkeypatch.delenv("OHM_REQUIRE_TOOL_CALLS")
+    conf = tmp_path / "ohm.toml"
+    conf.write_text("[agents.project_initializer]\nrequire_tool_calls = true\n")
+    monkeypatch.setenv("OHM_CONFIG", str(conf))
+    assert agent_spec("project_initializer").require_tool_calls
+    assert not agent_spec("bom_generator").require_tool_calls

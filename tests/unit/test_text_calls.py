@@ -179,3 +179,37 @@ def test_the_recovery_flag_comes_from_the_environment_and_the_file(
     monkeypatch.setenv("OHM_CONFIG", str(conf))
     assert agent_spec("debugger").recover_text_tool_calls
     assert not agent_spec("code_generator").recover_text_tool_calls
+
+
+def _agent_tools(agent: str) -> list[Any]:
+    from tools.artifacts import build_tools
+
+    return build_tools(agent, AGENTS[agent].tools, lambda: None)  # type: ignore[arg-type,return-value]
+
+
+BOM_FIELDS = {
+    "summary": "Soil monitor",
+    "components": [{"name": "ESP32", "part_number": "ESP32-DEVKITC-32E", "manufacturer": "x"}],
+}
+
+
+def test_a_printed_artifact_is_the_value_of_the_one_tool_that_takes_it() -> None:
+    bom_tools = _agent_tools("bom_generator")
+    (call,) = text_tool_calls(f"```json\n{json.dumps(BOM_FIELDS)}\n```", bom_tools)
+    assert (call.name, call.args) == ("write_bom", {"bom": BOM_FIELDS})
+    # The whole call printed as its arguments is read as it is.
+    wrapped = {"bom": BOM_FIELDS, "merge": "merge"}
+    (call,) = text_tool_calls(json.dumps(wrapped), bom_tools)
+    assert (call.name, call.args) == ("write_bom", wrapped)
+    wiring = {"components": [{"id": "mcu", "part": "esp32-devkit-v1"}], "connections": []}
+    (call,) = text_tool_calls(json.dumps(wiring), _agent_tools("wiring_diagram"))
+    assert (call.name, call.args) == ("write_wiring", {"wiring": wiring})
+
+
+def test_a_printed_artifact_is_not_guessed_when_it_is_small_or_fits_two_tools() -> None:
+    bom_tools = _agent_tools("bom_generator")
+    assert text_tool_calls('{"warnings": ["hot"]}', bom_tools) == []
+    assert text_tool_calls('{"summary": "x", "colour": "red"}', bom_tools) == []
+    both = [*bom_tools, *_agent_tools("wiring_diagram")]
+    shared = {"components": [], "warnings": ["x"]}  # a field set both kinds have
+    assert text_tool_calls(json.dumps(shared), both) == []
