@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from langchain_core.messages import AIMessage, ToolMessage
+from langchain_core.utils.function_calling import convert_to_openai_tool
 
 from app.export import export_artifacts
 from app.web.drawers import panel_for
@@ -95,10 +96,18 @@ def _judge(
     return judge(draft, Bom.model_validate(BOM), 1, w, [], load_catalog())
 
 
-def _property_names(schema: dict[str, Any]) -> set[str]:
+def _property_names(schema: Any) -> set[str]:
+    """Every property name anywhere in the schema (nested objects, items, definitions)."""
     names: set[str] = set()
-    for part in [schema, *schema.get("$defs", {}).values()]:
-        names |= set(part.get("properties", {}))
+    if isinstance(schema, dict):
+        props = schema.get("properties")
+        if isinstance(props, dict):
+            names |= set(props)
+        for value in schema.values():
+            names |= _property_names(value)
+    elif isinstance(schema, list):
+        for value in schema:
+            names |= _property_names(value)
     return names
 
 
@@ -112,7 +121,8 @@ def test_the_model_sees_the_budget_fields_and_not_the_totals(tmp_path: Path) -> 
         for t in build_tools("budget_optimizer", AGENTS["budget_optimizer"].tools, lambda: st)
     }
     assert set(tools) == {"read", "parts_catalog", "write_budget", "apply_budget"}
-    schema = tools["write_budget"].tool_call_schema.model_json_schema()  # type: ignore[union-attr]
+    # What the model receives: the tool definition as sent in the request.
+    schema = convert_to_openai_tool(tools["write_budget"])["function"]["parameters"]
     names = _property_names(schema)
     for field in (
         "budget",
@@ -131,7 +141,7 @@ def test_the_model_sees_the_budget_fields_and_not_the_totals(tmp_path: Path) -> 
         assert field in names, field
     # Ohm computes these; the model is never asked for them.
     assert not names & {"original_cost", "optimized_cost", "savings", "line_savings", "status"}
-    apply = _property_names(tools["apply_budget"].tool_call_schema.model_json_schema())  # type: ignore[union-attr]
+    apply = _property_names(convert_to_openai_tool(tools["apply_budget"])["function"]["parameters"])
     assert apply == {"lines"}
 
 
