@@ -205,7 +205,10 @@ def _aware(dt: datetime) -> datetime:
     return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
-def _version_view(av: ArtifactVersion, art: Artifact) -> VersionView:
+def _version_view(av: Any, art: Any) -> VersionView:
+    """A version for callers: ``av`` has the version's fields (an ``ArtifactVersion`` or a
+    Core row), ``art`` the artifact's project, type and path (an ``Artifact`` or the same
+    row)."""
     return VersionView(
         id=av.id,
         project_id=art.project_id,
@@ -214,7 +217,7 @@ def _version_view(av: ArtifactVersion, art: Artifact) -> VersionView:
         version=av.version,
         content=av.content,
         language=av.language,
-        deleted=av.deleted,
+        deleted=bool(av.deleted),
         merge_strategy=av.merge_strategy,
         agent=av.agent,
         thread_id=av.thread_id,
@@ -248,27 +251,6 @@ def _latest_statement() -> Any:
         .join(Artifact.__table__, art.id == av.artifact_id)
         .join(newest, (newest.c.artifact_id == av.artifact_id) & (newest.c.v == av.version))
         .order_by(art.type, art.path)
-    )
-
-
-def _row_view(r: Any) -> VersionView:
-    return VersionView(
-        id=r.id,
-        project_id=r.project_id,
-        type=r.type,
-        path=r.path,
-        version=r.version,
-        content=r.content,
-        language=r.language,
-        deleted=bool(r.deleted),
-        merge_strategy=r.merge_strategy,
-        agent=r.agent,
-        thread_id=r.thread_id,
-        tool_call_id=r.tool_call_id,
-        run_id=r.run_id,
-        checkpoint_id=r.checkpoint_id,
-        created_at=_aware(r.created_at),
-        findings=json.loads(r.findings) if r.findings else [],
     )
 
 
@@ -694,7 +676,7 @@ class ArtifactStore:
         query itself."""
         with self.engine.connect() as conn:
             rows = conn.execute(_latest_statement(), {"project": project_id}).all()
-        views = [_row_view(r) for r in rows]
+        views = [_version_view(r, r) for r in rows]
         return views if include_deleted else [v for v in views if not v.deleted]
 
     def list_as_of(

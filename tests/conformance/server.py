@@ -283,3 +283,10 @@ def serving(monkeypatch: pytest.MonkeyPatch, key: str, **env: str) -> Iterator[M
         reset_factory()
         yield srv
         reset_factory()
+
+
+def role_text(body: dict[str, object], role: str) -> str:
+    """The text of every message with ``role`` in a recorded request body, one per line."""
+    msgs = body.get("messages")
+    assert isinstance(msgs, list)
+    return "\n".join(str(m.get("content")) for m in msgs if m.get("role") == role)

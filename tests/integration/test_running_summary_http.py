@@ -11,7 +11,7 @@ import pytest
 from graph.assembly_line import AssemblyLine
 from nodes.summary import SUMMARY_INTRO, SUMMARY_TYPE
 from providers.offline.summary import NOTE
-from tests.conformance.server import Answer, ModelServer, serving
+from tests.conformance.server import Answer, ModelServer, role_text, serving
 
 pytestmark = [pytest.mark.integration, pytest.mark.allow_hosts(["127.0.0.1"])]
 
@@ -29,9 +29,7 @@ def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[ModelServer]:
 
 
 def system_of(body: dict[str, object]) -> str:
-    msgs = body.get("messages")
-    assert isinstance(msgs, list)
-    return "\n".join(str(m.get("content")) for m in msgs if m.get("role") == "system")
+    return role_text(body, "system")
 
 
 async def test_the_next_specialist_request_carries_the_summary(

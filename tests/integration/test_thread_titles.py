@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 
 from app.cli import app
 from graph.assembly_line import AssemblyLine
-from tests.conformance.server import Answer, ModelServer, serving
+from tests.conformance.server import Answer, ModelServer, role_text, serving
 
 pytestmark = [pytest.mark.integration, pytest.mark.allow_hosts(["127.0.0.1"])]
 
@@ -35,9 +35,7 @@ def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[ModelServer]:
 
 
 def user_text(body: dict[str, object]) -> str:
-    msgs = body.get("messages")
-    assert isinstance(msgs, list)
-    return "\n".join(str(m.get("content")) for m in msgs if m.get("role") == "user")
+    return role_text(body, "user")
 
 
 async def test_the_first_exchange_names_the_thread_once(
