@@ -4,6 +4,9 @@
   carry tool calls whose arguments were cut; the client "repairs" such JSON by closing
   it, which would save a truncated file as if it were whole. None of them runs: each gets
   an error result telling the model its arguments were cut and to send smaller pieces.
+  Calls recovered from the reply's text are the exception: each is a JSON object read
+  whole by a strict parser (a cut one does not parse and is never recovered), so it runs
+  even when the model then went on writing until its limit, as small models do.
 * Arguments that are not JSON at all get an error result naming the parse error.
 * A call printed as JSON in the reply's text is either recovered as a native call (when
   the agent is configured for it and the object fits exactly one offered tool) or the
@@ -30,6 +33,8 @@ CUT_HINT = (
     "Send smaller pieces: one code file per call, or a short first version and then "
     "'append' or 'merge' writes that add the rest."
 )
+RECOVERED = "ohm_recovered_calls"
+"""Set in an answer's metadata when its tool calls were recovered from its text."""
 BAD_JSON_ERROR = "the arguments of this call are not valid JSON ({detail}); Ohm did not run it"
 BAD_JSON_HINT = "Call the tool again with a JSON object as its arguments."
 TEXT_CALL_NOTE = (
@@ -51,9 +56,12 @@ def refused_calls(response: AIMessage, max_tokens: int) -> list[ToolMessage]:
     """Error results for the calls in ``response`` that must not run (empty when all may).
 
     Every call of an answer cut at its token limit is refused, even one whose arguments
-    happen to parse: the model may have meant more. Calls whose arguments are not JSON are
-    refused always. Calls without an id get one, so the results can answer them."""
+    happen to parse: the model may have meant more. Calls recovered from the text
+    (``native_calls``) are not: each was printed and parsed whole. Calls whose arguments
+    are not JSON are refused always. Calls without an id get one, so the results can
+    answer them."""
     cut = finish_reason(response) == "length"
+    whole = bool(response.response_metadata.get(RECOVERED))
     out: list[ToolMessage] = []
     for i, tc in enumerate(response.invalid_tool_calls):
         if not tc.get("id"):
@@ -65,7 +73,7 @@ def refused_calls(response: AIMessage, max_tokens: int) -> list[ToolMessage]:
         )
         hint = CUT_HINT if cut else BAD_JSON_HINT
         out.append(_message(str(tc["id"]), tc.get("name") or "unknown", error, hint))
-    if cut:
+    if cut and not whole:
         for call in response.tool_calls:
             error = CUT_ERROR.format(tokens=max_tokens)
             out.append(_message(str(call.get("id") or ""), call["name"], error, CUT_HINT))
@@ -98,7 +106,7 @@ async def native_calls(
                 content=without_calls(text),
                 tool_calls=[c.as_tool_call() for c in calls],
                 id=response.id,
-                response_metadata={**response.response_metadata, "ohm_recovered_calls": True},
+                response_metadata={**response.response_metadata, RECOVERED: True},
             )
             return recovered, steps
     if steps >= spec.max_steps or not looks_like_text_call(text, tools):

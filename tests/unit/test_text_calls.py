@@ -121,6 +121,30 @@ def test_every_call_of_a_cut_answer_is_refused() -> None:
     assert all(m.status == "error" for m in refused)
 
 
+async def test_a_whole_printed_call_runs_even_when_the_answer_then_ran_to_its_limit() -> None:
+    from dataclasses import replace
+
+    async def never(extra: list[Any]) -> AIMessage:
+        raise AssertionError("a recoverable call needs no second request")
+
+    spec = replace(AGENTS["code_generator"], recover_text_tool_calls=True)
+    call = '{"name": "write", "arguments": {"artifact_type": "context", "content": "x"}}'
+    # What small models do: the call in a fenced block, then blank lines up to the limit.
+    printed = AIMessage(
+        f"```json\n{call}\n```" + "\n" * 300, response_metadata={"finish_reason": "length"}
+    )
+    got, _ = await native_calls(printed, spec, TOOLS, 1, never)
+    assert [c["name"] for c in got.tool_calls] == ["write"]
+    assert refused_calls(got, 1536) == []
+    # A printed call cut inside its arguments parses as nothing: nothing to run.
+    cut_text = AIMessage(call[:-12], response_metadata={"finish_reason": "length"})
+    same, _ = await native_calls(cut_text, spec, TOOLS, spec.max_steps, never)
+    assert same.tool_calls == [] and refused_calls(same, 1536) == []
+    # Native calls of an answer at its limit are still refused (their JSON may be repaired).
+    native = _cut(tool_calls=[{"name": "write", "args": {"artifact_type": "context"}, "id": "n"}])
+    assert [m.tool_call_id for m in refused_calls(native, 1536)] == ["n"]
+
+
 def test_unreadable_arguments_are_refused_and_good_calls_run() -> None:
     bad = AIMessage(
         "",
