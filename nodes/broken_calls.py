@@ -33,6 +33,10 @@ CUT_HINT = (
     "Send smaller pieces: one code file per call, or a short first version and then "
     "'append' or 'merge' writes that add the rest."
 )
+NEVER_RECOVERED = frozenset({"delete"})
+"""Tools whose calls printed as text are never run: a model that prints calls also prints
+them in examples and plans, and a removal read from prose is not worth that risk. The
+model is asked to send such a call through the tool interface instead."""
 RECOVERED = "ohm_recovered_calls"
 """Set in an answer's metadata when its tool calls were recovered from its text."""
 BAD_JSON_ERROR = "the arguments of this call are not valid JSON ({detail}); Ohm did not run it"
@@ -100,7 +104,8 @@ async def native_calls(
     if "{" not in text:
         return response, steps
     if spec.recover_text_tool_calls:
-        calls = text_tool_calls(text, tools)
+        recoverable = [t for t in tools if getattr(t, "name", None) not in NEVER_RECOVERED]
+        calls = text_tool_calls(text, recoverable)
         if calls:
             recovered = AIMessage(
                 content=without_calls(text),

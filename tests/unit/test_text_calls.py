@@ -145,6 +145,28 @@ async def test_a_whole_printed_call_runs_even_when_the_answer_then_ran_to_its_li
     assert [m.tool_call_id for m in refused_calls(native, 1536)] == ["n"]
 
 
+async def test_a_printed_delete_is_never_run_even_with_recovery_on() -> None:
+    from dataclasses import replace
+
+    asked: list[Any] = []
+
+    async def ask(extra: list[Any]) -> AIMessage:
+        asked.append(extra)
+        return AIMessage("sent natively", tool_calls=[{"name": "read", "args": {}, "id": "r"}])
+
+    spec = replace(AGENTS["code_generator"], recover_text_tool_calls=True)
+    printed = AIMessage('{"name": "delete", "arguments": {"artifact_type": "context"}}')
+    got, steps = await native_calls(printed, spec, TOOLS, 1, ask)
+    assert [c["name"] for c in got.tool_calls] == ["read"] and steps == 2
+    assert "tool interface" in str(asked[0][-1].content)
+    # The other tools are still recovered from the same kind of text.
+    write = AIMessage(
+        '{"name": "write", "arguments": {"artifact_type": "context", "content": "x"}}'
+    )
+    got, steps = await native_calls(write, spec, TOOLS, 1, ask)
+    assert [c["name"] for c in got.tool_calls] == ["write"] and steps == 1 and len(asked) == 1
+
+
 def test_unreadable_arguments_are_refused_and_good_calls_run() -> None:
     bad = AIMessage(
         "",
