@@ -176,7 +176,7 @@ class AssemblyLine(TimeTravel):
         is new, or was created empty), so this turn may be its first exchange."""
         validate_project_id(project)
         validate_thread_id(thread_id)
-        if self.store.thread_is_known(thread_id, project, title="?"):
+        if self.store.thread_is_known(thread_id, project, titled=True):
             return False  # this process saw it, in this project, with a title
         owner = self.store.known_thread_project(thread_id)
         untitled = True

@@ -148,7 +148,7 @@ def build_graph(deps: Deps | None = None) -> OhmGraph:
         if thread:
             title = rule_title(message_text(messages[0]))
             store = await store_of(deps)
-            if not store.thread_is_known(thread, ctx.project, title):
+            if not store.thread_is_known(thread, ctx.project, titled=bool(title)):
                 # The store is synchronous; keep it off the event loop (the dev server checks).
                 await asyncio.to_thread(store.ensure_thread, thread, ctx.project, title)
         update: dict[str, Any] = {

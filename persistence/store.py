@@ -480,11 +480,12 @@ class ArtifactStore:
             self._known[t.id] = (t.project_id, True, t.current_agent)
             return _thread_view(t)
 
-    def thread_is_known(self, thread_id: str, project_id: str, title: str = "") -> bool:
-        """True when this process already knows the thread is there (with a title, if one
-        is given), so ``ensure_thread`` would change nothing; no database call."""
+    def thread_is_known(self, thread_id: str, project_id: str, titled: bool = False) -> bool:
+        """True when this process already knows the thread is there in this project (and,
+        with ``titled``, that it has a title), so ``ensure_thread`` would change nothing;
+        no database call."""
         known = self._known.get(thread_id)
-        return known is not None and known[0] == project_id and (known[1] or not title)
+        return known is not None and known[0] == project_id and (known[1] or not titled)
 
     def agent_is_known(self, thread_id: str, agent: str | None) -> bool:
         """True when ``set_thread_agent`` would change nothing; no database call."""
